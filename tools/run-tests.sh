@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Set up the virtualenv and run every check: flake8, the import layers
+# contract, the sample configuration, then the test suite. Arguments are
+# passed to pytest (for example: tools/run-tests.sh -k members -n 0).
+#
+# Every check runs even when an earlier one failed, so one run shows all
+# problems; the exit status is non-zero if any check failed (a pytest run
+# that collects no test counts as a failure).
+set -uo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$top"
+
+tools/setup-venv.sh || { echo "run-tests: setup-venv.sh failed" >&2; exit 1; }
+
+# The database tests create and drop their own databases through these
+# admin URLs (the servers .ci/run starts, or a developer's own).
+export GLANCE_LITE_TEST_PG_URL=${GLANCE_LITE_TEST_PG_URL:-postgresql+psycopg2://postgres@127.0.0.1:5432/test}
+export GLANCE_LITE_TEST_MYSQL_URL=${GLANCE_LITE_TEST_MYSQL_URL:-mysql+pymysql://root@127.0.0.1:3306/test}
+
+failed=()
+
+step() {
+    echo "==> $1" >&2
+}
+
+step flake8
+lint_paths=()
+for path in glance_lite tests bench; do
+    [ -e "$path" ] && lint_paths+=("$path")
+done
+.venv/bin/flake8 "${lint_paths[@]}" || failed+=(flake8)
+
+step lint-imports
+.venv/bin/lint-imports --no-logo --no-cache || failed+=(lint-imports)
+
+step "etc/glance-lite.conf.sample is up to date"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# The generator logs (to stderr) every store driver it cannot load; show
+# that only when it fails.
+if .venv/bin/oslo-config-generator \
+        --config-file etc/config-generator.conf \
+        --output-file "$tmp/glance-lite.conf.sample" 2>"$tmp/generator.log"
+then
+    if ! diff -u etc/glance-lite.conf.sample "$tmp/glance-lite.conf.sample"
+    then
+        echo "run-tests: etc/glance-lite.conf.sample is stale; regenerate" \
+             "it with: .venv/bin/oslo-config-generator" \
+             "--config-file etc/config-generator.conf" >&2
+        failed+=(sample-config)
+    fi
+else
+    cat "$tmp/generator.log" >&2
+    failed+=(sample-config)
+fi
+
+step pytest
+# Two workers (the machine has two cores): every test picks its own ports,
+# temporary directories and databases. Pass -n 0 to run in one process.
+.venv/bin/python -m pytest -q -n 2 tests "$@"
+rc=$?
+case $rc in
+    0) ;;
+    5) echo "run-tests: pytest collected no tests" >&2
+       failed+=(pytest) ;;
+    *) failed+=(pytest) ;;
+esac
+
+if [ ${#failed[@]} -ne 0 ]; then
+    echo "run-tests: FAILED: ${failed[*]}" >&2
+    exit 1
+fi
