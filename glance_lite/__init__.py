@@ -1,0 +1,1 @@
+"""glance_lite: an OpenStack Image Service speaking the Image API v1."""

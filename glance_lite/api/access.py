@@ -1,0 +1,63 @@
+"""Who may see and change an image (spec §4.4)."""
+
+from glance_lite.common import exception
+from glance_lite.common import status as image_status
+from glance_lite.db import api as db_api
+
+
+def is_member(context, image):
+    owner = context.owner
+    return owner is not None and db_api.member_find(image['id'], owner)
+
+
+def is_visible(context, image):
+    if context.is_admin:
+        return True
+    if image['deleted']:
+        return False
+    if image['owner'] is None or image['is_public']:
+        return True
+    if context.owner is not None and context.owner == image['owner']:
+        return True
+    return bool(is_member(context, image))
+
+
+def is_mutable(context, image):
+    if context.is_admin:
+        return True
+    return (context.owner is not None and image['owner'] is not None and
+            context.owner == image['owner'])
+
+
+def get_visible_image(context, image_id):
+    """The image, if this caller may see it.
+
+    :raises ImageNotFound: it does not exist or is not visible (never 403).
+    """
+    try:
+        image = db_api.image_get(image_id)
+    except exception.ImageNotFound:
+        raise
+    if not is_visible(context, image):
+        raise exception.ImageNotFound(image_id=image_id)
+    return image
+
+
+def check_writable(context):
+    """Raise Forbidden for an anonymous, read-only caller."""
+    if getattr(context, 'read_only', False):
+        raise exception.Forbidden("Read-only access")
+
+
+def check_mutable(context, image, action):
+    """Raise Forbidden unless the caller may change ``image``.
+
+    :param action: "update" or "delete", for the message.
+    """
+    if not is_mutable(context, image):
+        raise exception.Forbidden(
+            "Forbidden to %s image: not the image owner." % action)
+
+
+def is_deleted(image):
+    return image['deleted'] or image['status'] in image_status.DELETED_STATUSES

@@ -1,0 +1,58 @@
+"""Build the WSGI application: configuration, logging, database, stores,
+then the paste pipeline chosen by [paste_deploy] flavor."""
+
+import os
+
+from oslo_config import cfg
+from oslo_log import log as logging
+from paste import deploy
+
+from glance_lite import conf as glance_conf
+from glance_lite import store
+from glance_lite.db import migration
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+# The api-paste.ini at the top of the source tree (development checkouts).
+_SOURCE_PASTE = os.path.join(os.path.dirname(__file__), '..', '..',
+                             'api-paste.ini')
+
+
+def find_paste_file():
+    """The paste file: [paste_deploy] config_file, else api-paste.ini next
+    to the first config file, else the one at the top of the source tree,
+    else /etc/glance-lite/api-paste.ini."""
+    candidates = [CONF.paste_deploy.config_file]
+    if CONF.config_file:
+        candidates.append(os.path.join(
+            os.path.dirname(os.path.abspath(CONF.config_file[0])),
+            'api-paste.ini'))
+    candidates += [_SOURCE_PASTE, '/etc/glance-lite/api-paste.ini']
+    for path in candidates:
+        if path and os.path.exists(path):
+            return os.path.abspath(path)
+    raise RuntimeError('No api-paste.ini found (tried %s)' %
+                       ', '.join(p for p in candidates if p))
+
+
+def prepare_service(argv, default_config_files=None):
+    """Parse configuration and set up logging (once per process)."""
+    glance_conf.parse_args(argv, default_config_files)
+    logging.setup(CONF, 'glance-lite')
+
+
+def load_app():
+    """Set up the catalogue and the stores, and load the paste pipeline."""
+    os.makedirs(CONF.state_path, exist_ok=True)
+    if CONF.database.connection.startswith('sqlite'):
+        # The embedded SQLite catalogue is created on first start; other
+        # engines are migrated by the operator (glance-lite-manage db sync).
+        migration.upgrade()
+    store.configure()
+    paste_file = find_paste_file()
+    flavor = CONF.paste_deploy.flavor
+    LOG.info('Loading pipeline glance-lite-api-%s from %s', flavor,
+             paste_file)
+    return deploy.loadapp('config:%s' % paste_file,
+                          name='glance-lite-api-%s' % flavor)

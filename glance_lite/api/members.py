@@ -1,0 +1,159 @@
+"""Members and shared images (spec §11)."""
+
+import json
+
+from oslo_config import cfg
+import webob
+
+from glance_lite.api import access
+from glance_lite.api import image_headers
+from glance_lite.api import policy
+from glance_lite.api import serialization
+from glance_lite.common import exception
+from glance_lite.db import api as db_api
+
+CONF = cfg.CONF
+
+
+def _context(req):
+    return req.environ['glance_lite.context']
+
+
+def _json_body(req):
+    try:
+        return json.loads(req.body) if req.body else None
+    except ValueError:
+        raise exception.Invalid("Malformed JSON in request body.")
+
+
+def _can_share(value):
+    """JSON booleans as given; strings by v1's boolean words (§18 Q6)."""
+    if isinstance(value, str):
+        return image_headers.is_true(value)
+    if value is None or isinstance(value, bool):
+        return value
+    raise exception.Invalid("Invalid membership association")
+
+
+def _no_content():
+    return webob.Response(status=204, content_type=None)
+
+
+def _check_quota(count):
+    quota = CONF.image_member_quota
+    if quota >= 0 and count > quota:
+        raise exception.LimitExceeded(
+            "The limit has been exceeded on the number of allowed image "
+            "members for this image. Attempted: %d, Maximum: %d"
+            % (count, quota))
+
+
+class MembersController:
+
+    def _image_for_members(self, context, image_id):
+        image = access.get_visible_image(context, image_id)
+        if access.is_deleted(image):
+            raise exception.NotFound(
+                "Image with identifier %s has been deleted." % image_id)
+        return image
+
+    def _check_change_allowed(self, context, action):
+        access.check_writable(context)
+        if context.owner is None and not context.is_admin:
+            raise webob.exc.HTTPUnauthorized(explanation="No authenticated "
+                                                         "user")
+        policy.authorize(context, action)
+
+    def _check_sharer(self, context, image):
+        if context.is_admin or access.is_mutable(context, image):
+            return
+        membership = access.is_member(context, image)
+        if not (membership and membership['can_share']):
+            raise exception.NotFound("No permission to share that image")
+
+    def index(self, req, image_id):
+        """GET /v1/images/{id}/members: 200 {"members": [...]}."""
+        context = _context(req)
+        policy.authorize(context, 'get_members')
+        image = self._image_for_members(context, image_id)
+        members = db_api.member_list(image_id=image_id)
+        if not access.is_mutable(context, image):
+            members = [m for m in members if m['member_id'] == context.owner]
+        return serialization.json_response({'members': [
+            {'member_id': m['member_id'], 'can_share': m['can_share']}
+            for m in members]})
+
+    def update_all(self, req, image_id):
+        """PUT /v1/images/{id}/members: 204; the list becomes the body's
+        ``memberships``."""
+        context = _context(req)
+        body = _json_body(req)
+        if body is not None and not isinstance(body, (dict, list)):
+            raise exception.Invalid("Unexpected body type. Expected "
+                                    "list/dict.")
+        self._check_change_allowed(context, 'modify_member')
+        image = self._image_for_members(context, image_id)
+        memberships = body.get('memberships') if isinstance(body,
+                                                            dict) else None
+        if not isinstance(memberships, list):
+            raise exception.Invalid("Invalid membership association")
+        parsed = []
+        for entry in memberships:
+            if not isinstance(entry, dict) or not isinstance(
+                    entry.get('member_id'), str) or not entry['member_id']:
+                raise exception.Invalid("Invalid membership association")
+            if len(entry['member_id']) > 255:
+                raise exception.Invalid("Member id too long")
+            parsed.append((entry['member_id'],
+                           _can_share(entry.get('can_share'))))
+        _check_quota(len(parsed))
+        self._check_sharer(context, image)
+        db_api.member_replace_all(image_id, parsed)
+        return _no_content()
+
+    def update(self, req, image_id, member_id):
+        """PUT /v1/images/{id}/members/{member}: 204."""
+        context = _context(req)
+        body = _json_body(req)
+        self._check_change_allowed(context, 'modify_member')
+        image = self._image_for_members(context, image_id)
+        can_share = None
+        if body is not None:
+            if not isinstance(body, dict) or not isinstance(
+                    body.get('member', {}), dict):
+                raise exception.Invalid("Invalid membership association")
+            can_share = _can_share(body.get('member', {}).get('can_share'))
+        if len(member_id) > 255:
+            raise exception.Invalid("Member id too long")
+        existing = db_api.member_list(image_id=image_id)
+        if member_id not in {m['member_id'] for m in existing}:
+            _check_quota(len(existing) + 1)
+        self._check_sharer(context, image)
+        db_api.member_set(image_id, member_id, can_share)
+        return _no_content()
+
+    def delete(self, req, image_id, member_id):
+        """DELETE /v1/images/{id}/members/{member}: 204."""
+        context = _context(req)
+        self._check_change_allowed(context, 'delete_member')
+        image = self._image_for_members(context, image_id)
+        self._check_sharer(context, image)
+        if not db_api.member_delete(image_id, member_id):
+            raise exception.NotFound("%s is not a member of image %s"
+                                     % (member_id, image_id))
+        return _no_content()
+
+    def index_shared_images(self, req, member_id):
+        """GET /v1/shared-images/{member}: 200 {"shared_images": [...]}."""
+        context = _context(req)
+        shared = []
+        for membership in db_api.member_list(member=member_id):
+            try:
+                image = access.get_visible_image(context,
+                                                 membership['image_id'])
+            except exception.ImageNotFound:
+                continue
+            if not access.is_deleted(image):
+                shared.append({'image_id': membership['image_id'],
+                               'can_share': membership['can_share']})
+        return serialization.json_response({'shared_images': shared})

@@ -1,0 +1,59 @@
+"""Version negotiation (spec §3): pick the API version from the Accept
+header or the first path segment, before authentication."""
+
+import json
+
+from oslo_config import cfg
+import webob
+import webob.dec
+
+CONF = cfg.CONF
+
+V1_TOKENS = ('v1', 'v1.0', 'v1.1')
+ACCEPT_PREFIX = 'application/vnd.openstack.images-'
+
+
+def versions_response(req, status):
+    """The versions document: v1.1 and v1.0, both DEPRECATED."""
+    base = (CONF.public_endpoint or req.host_url).rstrip('/')
+    versions = []
+    if CONF.enable_v1_api:
+        for version_id in ('v1.1', 'v1.0'):
+            versions.append({'id': version_id, 'status': 'DEPRECATED',
+                             'links': [{'rel': 'self',
+                                        'href': base + '/v1/'}]})
+    response = webob.Response(status=status, content_type='application/json',
+                              charset=None)
+    if req.method != 'HEAD':
+        response.body = json.dumps({'versions': versions}).encode('utf-8')
+    return response
+
+
+class VersionNegotiation:
+    """Route /v1... to the app behind, answer everything else with the
+    versions document."""
+
+    def __init__(self, app):
+        self.app = app
+
+    @classmethod
+    def factory(cls, global_conf, **local_conf):
+        return cls
+
+    @webob.dec.wsgify
+    def __call__(self, req):
+        segments = req.path_info.lstrip('/').split('/')
+        if segments[0] == 'versions':
+            return versions_response(req, 200)
+        accept = req.headers.get('Accept', '')
+        if accept.startswith(ACCEPT_PREFIX):
+            version = accept[len(ACCEPT_PREFIX):]
+            if CONF.enable_v1_api and version in V1_TOKENS:
+                # The path keeps its segments: /images -> /v1/images.
+                req.script_name += '/v1'
+                return req.get_response(self.app)
+            return versions_response(req, 300)
+        if CONF.enable_v1_api and segments[0] in V1_TOKENS:
+            req.path_info_pop()
+            return req.get_response(self.app)
+        return versions_response(req, 300)

@@ -1,0 +1,178 @@
+"""The upload algorithm shared by POST and PUT, and by copy-from
+(spec §6.5): queued -> saving -> active, or killed with nothing left in
+the store."""
+
+import socket
+import threading
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from glance_lite.common import exception
+from glance_lite.common import status as image_status
+from glance_lite.db import api as db_api
+from glance_lite import store
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+READ_CHUNK_SIZE = 1024 * 1024
+
+
+class RequestBodyReader:
+    """The request body as a file for the store: bounded reads, a byte
+    cap enforced while reading, and short bodies reported as disconnects.
+
+    :param stream: wsgi.input.
+    :param content_length: the framed length, or None for a chunked body
+        (read until it ends).
+    :param limit: most bytes accepted; crossing it raises LimitExceeded.
+    """
+
+    def __init__(self, stream, content_length, limit):
+        self._stream = stream
+        self._remaining = content_length
+        self._limit = limit
+        self.bytes_read = 0
+
+    def read(self, size=-1):
+        if self._remaining == 0:
+            return b''
+        if size is None or size < 0:
+            size = READ_CHUNK_SIZE
+        if self._remaining is not None:
+            size = min(size, self._remaining)
+        try:
+            data = self._stream.read(size)
+        except (OSError, ValueError, socket.timeout) as e:
+            # Socket errors, timeouts and broken chunk framing all mean the
+            # client stopped sending before the body was complete.
+            LOG.info("Upload body read failed: %s", type(e).__name__)
+            raise exception.ClientDisconnected()
+        if self._remaining is not None:
+            if not data:
+                raise exception.ClientDisconnected()
+            self._remaining -= len(data)
+        self.bytes_read += len(data)
+        if self.bytes_read > self._limit:
+            raise exception.LimitExceeded(
+                "Denying attempt to upload image larger than %d bytes."
+                % self._limit)
+        return data
+
+
+class IteratorReader:
+    """A chunk iterator (a store's read side) as a bounded file."""
+
+    def __init__(self, chunks, limit):
+        self._chunks = iter(chunks)
+        self._buffer = b''
+        self._limit = limit
+        self.bytes_read = 0
+
+    def read(self, size=-1):
+        if size is None or size < 0:
+            size = READ_CHUNK_SIZE
+        while len(self._buffer) < size:
+            try:
+                self._buffer += next(self._chunks)
+            except StopIteration:
+                break
+        data, self._buffer = self._buffer[:size], self._buffer[size:]
+        self.bytes_read += len(data)
+        if self.bytes_read > self._limit:
+            raise exception.LimitExceeded(
+                "Denying attempt to upload image larger than %d bytes."
+                % self._limit)
+        return data
+
+
+def _kill(image_id):
+    try:
+        db_api.image_kill(image_id)
+    except Exception:  # noqa: BLE001 - the original error is what matters
+        LOG.exception("Could not mark image %s killed", image_id)
+
+
+def upload(image, data, store_name=None):
+    """Store ``data`` as the bytes of a queued image and activate it.
+
+    :param image: the image record (dict) holding the declared size and
+        checksum to verify against.
+    :param data: a file-like object (see the readers above).
+    :returns: the active image.
+    :raises Conflict: the image is no longer queued, or lost a race.
+    :raises ImageDeletedDuringUpload: it was deleted while data streamed.
+    :raises Invalid: size/checksum mismatch or client disconnect (the image
+        is then killed); other store errors as ``store.add``.
+    """
+    image_id = image['id']
+    try:
+        db_api.image_transition(image_id, image_status.SAVING)
+    except exception.Conflict:
+        raise exception.Conflict("Cannot upload to an unqueued image")
+    try:
+        url, size, checksum, metadata = store.add(image_id, data, store_name)
+    except Exception:
+        _kill(image_id)
+        raise
+    mismatch = None
+    if image.get('size') and image['size'] != size:
+        mismatch = ('size', image['size'], size)
+    elif image.get('checksum') and image['checksum'] != checksum:
+        mismatch = ('checksum', image['checksum'], checksum)
+    if mismatch:
+        store.delete_quietly(url)
+        _kill(image_id)
+        raise exception.Invalid(
+            "Supplied %s (%s) and %s generated from uploaded image (%s) did "
+            "not match. Setting image status to 'killed'."
+            % (mismatch[0], mismatch[1], mismatch[0], mismatch[2]))
+    try:
+        return db_api.image_transition(
+            image_id, image_status.ACTIVE,
+            values={'size': size, 'checksum': checksum},
+            location=(url, metadata))
+    except exception.ImageNotFound:
+        store.delete_quietly(url)
+        raise exception.ImageDeletedDuringUpload(image_id=image_id)
+    except exception.Conflict:
+        store.delete_quietly(url)
+        raise
+    except Exception:
+        store.delete_quietly(url)
+        _kill(image_id)
+        raise
+
+
+def start_copy(image, source_uri, store_name=None):
+    """Copy the bytes at ``source_uri`` into our store in the background;
+    the image goes saving -> active, or killed if anything fails."""
+    thread = threading.Thread(target=_copy, args=(image, source_uri,
+                                                  store_name),
+                              name='copy-from-%s' % image['id'], daemon=True)
+    thread.start()
+    return thread
+
+
+def _copy(image, source_uri, store_name):
+    try:
+        chunks, _size = store.get(source_uri)
+        upload(image, IteratorReader(chunks, CONF.image_size_cap),
+               store_name)
+        LOG.info("Image %s copied from its external source", image['id'])
+    except exception.GlanceLiteError as e:
+        LOG.warning("Copy into image %s failed: %s", image['id'], e.msg)
+        _kill_queued_or_saving(image['id'])
+    except Exception:  # noqa: BLE001 - a background thread must not die
+        LOG.exception("Copy into image %s failed", image['id'])
+        _kill_queued_or_saving(image['id'])
+
+
+def _kill_queued_or_saving(image_id):
+    # A source that cannot be opened fails before queued -> saving.
+    try:
+        db_api.image_transition(image_id, image_status.SAVING)
+    except exception.GlanceLiteError:
+        pass
+    _kill(image_id)

@@ -1,0 +1,78 @@
+"""Options of the API service: listening, identity, limits and quotas."""
+
+import os
+
+from oslo_config import cfg
+
+server_opts = [
+    cfg.HostAddressOpt('bind_host', default='127.0.0.1',
+                       help='Address the standalone API server listens on.'),
+    cfg.PortOpt('bind_port', default=9292,
+                help='Port the standalone API server listens on '
+                     '(0 picks a free port and logs it).'),
+    cfg.IntOpt('server_threads', default=32, min=1,
+               help='Worker threads of the standalone server: the number of '
+                    'requests (uploads included) served at once.'),
+    cfg.IntOpt('client_socket_timeout', default=900, min=0,
+               help='Seconds a client connection may stay idle, mid-request '
+                    'included, before the standalone server drops it.'),
+    cfg.StrOpt('state_path',
+               default=os.path.join(os.getcwd(), 'state'),
+               sample_default='$PWD/state',
+               help='Directory of the embedded defaults: the SQLite '
+                    'catalogue and the file store live under it unless '
+                    '[database] connection and [glance_store] '
+                    'filesystem_store_datadir say otherwise.'),
+    cfg.URIOpt('public_endpoint',
+               help='Base URL clients reach the service at (for example '
+                    'https://images.example.com). Used for version hrefs '
+                    'and the Location header; by default the request\'s '
+                    'own host URL is used.'),
+    cfg.BoolOpt('enable_v1_api', default=True,
+                help='Serve the Image API v1. When false, every /v1 request '
+                     'answers 300 with the versions document.'),
+]
+
+identity_opts = [
+    cfg.BoolOpt('owner_is_tenant', default=True,
+                help='Images are owned by the caller\'s project (true) or '
+                     'by the calling user (false).'),
+    cfg.StrOpt('admin_role', default='admin',
+               help='Role (case-insensitive) that makes a caller an admin.'),
+    cfg.BoolOpt('allow_anonymous_access', default=False,
+                help='Give callers without a confirmed identity a read-only '
+                     'context instead of answering 401.'),
+    cfg.IntOpt('max_request_id_length', default=64, min=0,
+               help='Longest X-Openstack-Request-ID accepted from a caller; '
+                    'longer ones answer 431 (0 disables the check).'),
+]
+
+limit_opts = [
+    cfg.IntOpt('limit_param_default', default=25, min=1,
+               help='Page size of image lists when no limit is given.'),
+    cfg.IntOpt('api_limit_max', default=1000, min=1,
+               help='Largest page size a list request may ask for; larger '
+                    'limits are silently reduced to this.'),
+    cfg.IntOpt('image_size_cap', default=1099511627776, min=1,
+               max=9223372036854775808,
+               help='Largest image, in bytes, the service accepts.'),
+    cfg.IntOpt('image_property_quota', default=128,
+               help='Most custom properties an image may have '
+                    '(negative: unlimited).'),
+    cfg.IntOpt('image_member_quota', default=128,
+               help='Most members an image may have (negative: unlimited).'),
+    cfg.BoolOpt('delayed_delete', default=False,
+                help='Leave deleted image data in the store for a scrubber '
+                     '(the image shows pending_delete) instead of removing '
+                     'it at once.'),
+]
+
+
+def register_opts(conf):
+    conf.register_opts(server_opts)
+    conf.register_opts(identity_opts)
+    conf.register_opts(limit_opts)
+
+
+def list_opts():
+    return [(None, server_opts + identity_opts + limit_opts)]

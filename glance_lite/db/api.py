@@ -1,0 +1,477 @@
+"""Catalogue queries. Every status change is a conditional update, so
+concurrent requests cannot both win a transition (spec §16).
+
+Functions take and return plain dicts: ``properties`` maps names to
+values, ``locations`` lists the live store locations (never shown to
+clients). Visibility rules are decided by the API layer, except for lists,
+whose scoping must happen in SQL (``image_list``).
+"""
+
+import functools
+import json
+import threading
+
+from oslo_config import cfg
+from oslo_db import api as oslo_db_api
+from oslo_db import exception as db_exc
+from oslo_db.sqlalchemy import enginefacade
+from oslo_log import log as logging
+from oslo_utils import timeutils
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy import orm
+
+from glance_lite.common import exception
+from glance_lite.common import status as image_status
+from glance_lite.db import models
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+IMAGE_FIELDS = ('id', 'name', 'disk_format', 'container_format', 'size',
+                'virtual_size', 'checksum', 'status', 'is_public',
+                'protected', 'min_disk', 'min_ram', 'owner', 'created_at',
+                'updated_at', 'deleted_at', 'deleted')
+SORT_KEYS = ('name', 'status', 'container_format', 'disk_format', 'size',
+             'id', 'created_at', 'updated_at')
+# Nullable sort columns compare as these when paging (spec §10.4).
+_NULL_SORT_VALUES = {'name': '', 'disk_format': '', 'container_format': ''}
+
+_facade_lock = threading.Lock()
+_facade = None
+# SQLite has one writer at a time; serialising writers inside the process
+# avoids "database is locked" between our own threads (spec §18 Q27).
+_sqlite_write_lock = threading.RLock()
+
+
+def _get_facade():
+    global _facade
+    with _facade_lock:
+        if _facade is None:
+            facade = enginefacade.transaction_context()
+            facade.configure(sqlite_fk=True,
+                             connection=CONF.database.connection)
+            engine = facade.writer.get_engine()
+            if engine.dialect.name == 'sqlite':
+                event.listen(engine, 'connect', _tune_sqlite_connection)
+                engine.dispose()
+            _facade = facade
+        return _facade
+
+
+def get_engine():
+    """The engine of ``[database] connection`` (created on first use)."""
+    return _get_facade().writer.get_engine()
+
+
+def reset():
+    """Forget the engine, so the next use reads the configuration again."""
+    global _facade
+    with _facade_lock:
+        if _facade is not None:
+            _facade.writer.get_engine().dispose()
+        _facade = None
+
+
+def _tune_sqlite_connection(dbapi_connection, _record):
+    # WAL lets readers run beside the writer; the busy timeout makes other
+    # processes sharing the file wait instead of failing.
+    cursor = dbapi_connection.cursor()
+    cursor.execute('PRAGMA busy_timeout = 30000')
+    cursor.execute('PRAGMA journal_mode = WAL')
+    cursor.close()
+
+
+def _is_sqlite_busy(exc):
+    return 'database is locked' in str(exc)
+
+
+def _writer(func):
+    """Run ``func(session, ...)`` in one write transaction, retried on
+    deadlocks and lock timeouts."""
+    @functools.wraps(func)
+    @oslo_db_api.wrap_db_retry(max_retries=5, retry_on_deadlock=True,
+                               exception_checker=_is_sqlite_busy)
+    def wrapper(*args, **kwargs):
+        engine = get_engine()
+        lock = (_sqlite_write_lock if engine.dialect.name == 'sqlite'
+                else _NO_LOCK)
+        with lock:
+            with orm.Session(engine, expire_on_commit=False) as session:
+                with session.begin():
+                    return func(session, *args, **kwargs)
+    return wrapper
+
+
+def _reader(func):
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with orm.Session(get_engine()) as session:
+            with session.begin():
+                return func(session, *args, **kwargs)
+    return wrapper
+
+
+class _NoLock:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+_NO_LOCK = _NoLock()
+
+
+def _to_dict(image, with_locations=True):
+    result = {field: getattr(image, field) for field in IMAGE_FIELDS}
+    result['properties'] = {p.name: p.value for p in image.properties}
+    if with_locations:
+        result['locations'] = [
+            {'url': loc.url, 'metadata': json.loads(loc.meta_data or '{}'),
+             'status': loc.status}
+            for loc in image.locations if loc.status != 'deleted']
+    return result
+
+
+def _load(session, image_id, lock=False):
+    query = sa.select(models.Image).where(models.Image.id == image_id)
+    if lock:
+        query = query.with_for_update()
+    image = session.scalars(query).first()
+    if image is None:
+        raise exception.ImageNotFound(image_id=image_id)
+    return image
+
+
+@_reader
+def image_get(session, image_id):
+    """The image with this id, deleted or not.
+
+    :raises ImageNotFound: no such id.
+    """
+    return _to_dict(_load(session, image_id))
+
+
+@_writer
+def image_create(session, values, properties=None):
+    """Store a new image record.
+
+    :param values: core attributes; ``id`` and ``status`` are required.
+    :raises Duplicate: the id is taken, by a live or a deleted image.
+    """
+    now = timeutils.utcnow()
+    row = models.Image(size=0, is_public=False, protected=False, min_disk=0,
+                       min_ram=0, deleted=False, created_at=now,
+                       updated_at=now)
+    for key, value in values.items():
+        setattr(row, key, value)
+    for name, value in (properties or {}).items():
+        row.properties.append(models.ImageProperty(name=name, value=value))
+    session.add(row)
+    try:
+        session.flush()
+    except db_exc.DBDuplicateEntry:
+        raise exception.Duplicate(image_id=values['id'])
+    return _to_dict(row)
+
+
+def _apply_properties(session, row, properties, purge):
+    existing = {p.name: p for p in row.properties}
+    for name, value in properties.items():
+        if name in existing:
+            existing[name].value = value
+        else:
+            row.properties.append(models.ImageProperty(name=name, value=value))
+    if purge:
+        for name, prop in existing.items():
+            if name not in properties:
+                row.properties.remove(prop)
+
+
+@_writer
+def image_update(session, image_id, values, properties=None, purge=False,
+                 expected_statuses=None):
+    """Change an image's metadata in one transaction.
+
+    :param values: core attributes to set.
+    :param properties: custom properties to set (None: leave them alone).
+    :param purge: delete the properties not named in ``properties``.
+    :param expected_statuses: apply only while the image is in one of these.
+    :raises ImageNotFound: no such image, or it was deleted meanwhile.
+    :raises Conflict: its status is no longer one of ``expected_statuses``.
+    """
+    row = _load(session, image_id, lock=True)
+    if row.deleted:
+        raise exception.ImageNotFound(image_id=image_id)
+    if expected_statuses and row.status not in expected_statuses:
+        raise exception.Conflict()
+    for key, value in values.items():
+        setattr(row, key, value)
+    if properties is not None:
+        _apply_properties(session, row, properties, purge)
+    row.updated_at = timeutils.utcnow()
+    session.flush()
+    return _to_dict(row)
+
+
+@_writer
+def image_transition(session, image_id, to_status, values=None,
+                     location=None):
+    """Move an image to ``to_status`` if the state machine allows it from
+    the status it is in *now* (checked under a row lock).
+
+    :param values: other core attributes to set in the same update.
+    :param location: (url, metadata) of data to record with the change.
+    :raises ImageNotFound: the image was deleted meanwhile (or never was).
+    :raises Conflict: the transition is not allowed from its current status.
+    """
+    row = _load(session, image_id, lock=True)
+    if row.deleted:
+        raise exception.ImageNotFound(image_id=image_id)
+    if not image_status.can_transition(row.status, to_status):
+        raise exception.Conflict()
+    row.status = to_status
+    for key, value in (values or {}).items():
+        setattr(row, key, value)
+    if location is not None:
+        url, metadata = location
+        row.locations.append(models.ImageLocation(
+            url=url, meta_data=json.dumps(metadata or {}), status='active',
+            created_at=timeutils.utcnow()))
+    row.updated_at = timeutils.utcnow()
+    session.flush()
+    return _to_dict(row)
+
+
+@_writer
+def image_kill(session, image_id):
+    """Mark a failed upload ``killed`` (only from ``saving``); a no-op when
+    the image has moved on (deleted meanwhile, for example)."""
+    row = _load(session, image_id, lock=True)
+    if row.deleted or row.status != image_status.SAVING:
+        return False
+    row.status = image_status.KILLED
+    row.updated_at = timeutils.utcnow()
+    return True
+
+
+@_writer
+def image_destroy(session, image_id, to_status, expected_status):
+    """Soft-delete an image whose status is still ``expected_status``.
+
+    Its locations become ``pending_delete`` (kept for a scrubber) or
+    ``deleted``; its memberships are soft-deleted.
+
+    :returns: the image as it was before deletion, locations included.
+    :raises ImageNotFound: already deleted.
+    :raises Conflict: its status changed since the caller looked.
+    """
+    row = _load(session, image_id, lock=True)
+    if row.deleted:
+        raise exception.ImageNotFound(image_id=image_id)
+    if row.status != expected_status:
+        raise exception.Conflict()
+    before = _to_dict(row)
+    now = timeutils.utcnow()
+    row.status = to_status
+    row.deleted = True
+    row.deleted_at = now
+    row.updated_at = now
+    location_status = ('pending_delete'
+                       if to_status == image_status.PENDING_DELETE
+                       else 'deleted')
+    for loc in row.locations:
+        if loc.status == 'active':
+            loc.status = location_status
+    session.execute(
+        sa.update(models.ImageMember)
+        .where(models.ImageMember.image_id == image_id,
+               models.ImageMember.deleted.is_(False))
+        .values(deleted=True, deleted_at=now, updated_at=now))
+    return before
+
+
+@_writer
+def image_restore_status(session, image_id, status):
+    """Undo a soft-delete whose data could not be removed from the store."""
+    row = _load(session, image_id, lock=True)
+    row.status = status
+    row.deleted = False
+    row.deleted_at = None
+    for loc in row.locations:
+        if loc.status in ('pending_delete', 'deleted'):
+            loc.status = 'active'
+
+
+def _sort_expression(key):
+    column = getattr(models.Image, key)
+    if key in _NULL_SORT_VALUES:
+        return sa.func.coalesce(column, _NULL_SORT_VALUES[key])
+    return column
+
+
+def _sort_value(marker, key):
+    value = marker[key]
+    if value is None:
+        return _NULL_SORT_VALUES.get(key, 0)
+    return value
+
+
+def _visibility_clause(scope, owner):
+    """SQL for "which images this caller lists" (spec §10.3)."""
+    if scope == 'all':
+        return sa.true()
+    if scope == 'private':
+        return models.Image.is_public.is_(False)
+    members = sa.select(models.ImageMember.id).where(
+        models.ImageMember.image_id == models.Image.id,
+        models.ImageMember.deleted.is_(False))
+    if owner is None:
+        # Glance quirk Q12, kept: without an owner the membership test is
+        # skipped, so every shared image is listed.
+        return sa.or_(models.Image.is_public.is_(True), members.exists())
+    return sa.or_(models.Image.is_public.is_(True),
+                  models.Image.owner == owner,
+                  members.where(models.ImageMember.member == owner).exists())
+
+
+@_reader
+def image_list(session, filters=None, properties=None, scope='user',
+               owner=None, changes_since=None, marker=None, limit=25,
+               sort_key='created_at', sort_dir='desc'):
+    """One page of images, in the order of spec §10.4.
+
+    :param filters: exact-match core filters; ``size_min``/``size_max`` are
+        bounds.
+    :param properties: custom property name -> value, all must match.
+    :param scope: ``user`` (public, owned by ``owner`` or shared with it),
+        ``all`` or ``private`` (every non-public image).
+    :param changes_since: only images updated after this time; deleted and
+        killed images are then included.
+    :param marker: the image (dict) after which the page starts.
+    """
+    image = models.Image
+    query = sa.select(image).where(_visibility_clause(scope, owner))
+    if changes_since is None:
+        query = query.where(image.deleted.is_(False),
+                            image.status != image_status.KILLED)
+    else:
+        query = query.where(image.updated_at > changes_since)
+    for key, value in (filters or {}).items():
+        if key == 'size_min':
+            query = query.where(image.size >= value)
+        elif key == 'size_max':
+            query = query.where(image.size <= value)
+        else:
+            query = query.where(getattr(image, key) == value)
+    for name, value in (properties or {}).items():
+        query = query.where(
+            sa.select(models.ImageProperty.id).where(
+                models.ImageProperty.image_id == image.id,
+                models.ImageProperty.name == name,
+                models.ImageProperty.value == value).exists())
+
+    keys = [sort_key] + [k for k in ('created_at', 'id') if k != sort_key]
+    ascending = sort_dir == 'asc'
+    if marker is not None:
+        alternatives = []
+        for i, key in enumerate(keys):
+            expr = _sort_expression(key)
+            value = _sort_value(marker, key)
+            clause = [_sort_expression(k) == _sort_value(marker, k)
+                      for k in keys[:i]]
+            clause.append(expr > value if ascending else expr < value)
+            alternatives.append(sa.and_(*clause))
+        query = query.where(sa.or_(*alternatives))
+    order = [(_sort_expression(k).asc() if ascending
+              else _sort_expression(k).desc()) for k in keys]
+    query = query.order_by(*order).limit(limit).options(
+        orm.selectinload(image.properties), orm.noload(image.locations))
+    return [_to_dict(row, with_locations=False)
+            for row in session.scalars(query)]
+
+
+def _member_dict(row):
+    return {'image_id': row.image_id, 'member_id': row.member,
+            'can_share': row.can_share}
+
+
+@_reader
+def member_find(session, image_id, member):
+    """The live membership of ``member`` in the image, or None."""
+    row = session.scalars(sa.select(models.ImageMember).where(
+        models.ImageMember.image_id == image_id,
+        models.ImageMember.member == member,
+        models.ImageMember.deleted.is_(False))).first()
+    return _member_dict(row) if row else None
+
+
+@_reader
+def member_list(session, image_id=None, member=None):
+    """Live memberships of an image, or of a member, in creation order."""
+    query = sa.select(models.ImageMember).where(
+        models.ImageMember.deleted.is_(False))
+    if image_id is not None:
+        query = query.where(models.ImageMember.image_id == image_id)
+    if member is not None:
+        query = query.where(models.ImageMember.member == member)
+    return [_member_dict(row) for row in
+            session.scalars(query.order_by(models.ImageMember.id))]
+
+
+def _member_upsert(session, image_id, member, can_share):
+    now = timeutils.utcnow()
+    row = session.scalars(sa.select(models.ImageMember).where(
+        models.ImageMember.image_id == image_id,
+        models.ImageMember.member == member)).first()
+    if row is None:
+        session.add(models.ImageMember(
+            image_id=image_id, member=member, created_at=now,
+            updated_at=now, deleted=False,
+            can_share=bool(can_share) if can_share is not None else False))
+        return
+    if row.deleted:
+        # A removed member comes back as the same record (spec §18 Q7).
+        row.deleted, row.deleted_at, row.created_at = False, None, now
+        row.can_share = bool(can_share)
+    elif can_share is not None:
+        row.can_share = bool(can_share)
+    row.updated_at = now
+
+
+@_writer
+def member_set(session, image_id, member, can_share=None):
+    """Add or update one membership (can_share None: keep / default)."""
+    _member_upsert(session, image_id, member, can_share)
+
+
+@_writer
+def member_replace_all(session, image_id, memberships):
+    """Make the image's live memberships exactly ``memberships``
+    (a list of (member, can_share))."""
+    wanted = dict(memberships)
+    now = timeutils.utcnow()
+    for row in session.scalars(sa.select(models.ImageMember).where(
+            models.ImageMember.image_id == image_id,
+            models.ImageMember.deleted.is_(False))):
+        if row.member not in wanted:
+            row.deleted, row.deleted_at, row.updated_at = True, now, now
+    session.flush()
+    for member, can_share in memberships:
+        _member_upsert(session, image_id, member,
+                       False if can_share is None else can_share)
+
+
+@_writer
+def member_delete(session, image_id, member):
+    """Soft-delete a live membership; False when there was none."""
+    row = session.scalars(sa.select(models.ImageMember).where(
+        models.ImageMember.image_id == image_id,
+        models.ImageMember.member == member,
+        models.ImageMember.deleted.is_(False))).first()
+    if row is None:
+        return False
+    now = timeutils.utcnow()
+    row.deleted, row.deleted_at, row.updated_at = True, now, now
+    return True

@@ -1,0 +1,125 @@
+"""The catalogue's tables (spec §5.7).
+
+Deletion is soft for images (their ids are never reused and admins can
+still read them), so rows stay with ``deleted`` set. Custom properties
+are hard-deleted when purged: nothing in v1 can read a removed property.
+"""
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+from sqlalchemy.dialects import mysql
+
+# Microsecond timestamps everywhere (MySQL's DATETIME drops them otherwise).
+Timestamp = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql',
+                                       'mariadb')
+# Exact, case-sensitive matching and ordering on MySQL/MariaDB as on the
+# other engines: v1 filters are exact matches.
+TABLE_ARGS = {'mysql_charset': 'utf8mb4', 'mysql_collate': 'utf8mb4_bin',
+              'mysql_engine': 'InnoDB'}
+
+
+class Base(orm.DeclarativeBase):
+    pass
+
+
+class Image(Base):
+    __tablename__ = 'images'
+    __table_args__ = (
+        # Lists: live images in creation order (the default sort), and the
+        # per-owner / public scoping that every non-admin list applies.
+        sa.Index('ix_images_deleted_created_at', 'deleted', 'created_at',
+                 'id'),
+        sa.Index('ix_images_owner', 'owner'),
+        sa.Index('ix_images_is_public', 'is_public'),
+        sa.Index('ix_images_updated_at', 'updated_at'),
+        sa.Index('ix_images_name', 'name'),
+        sa.Index('ix_images_status', 'status'),
+        TABLE_ARGS,
+    )
+
+    id = sa.Column(sa.String(36), primary_key=True)
+    name = sa.Column(sa.String(255))
+    disk_format = sa.Column(sa.String(20))
+    container_format = sa.Column(sa.String(20))
+    size = sa.Column(sa.BigInteger, nullable=False, default=0)
+    virtual_size = sa.Column(sa.BigInteger)
+    checksum = sa.Column(sa.String(32))
+    status = sa.Column(sa.String(30), nullable=False)
+    is_public = sa.Column(sa.Boolean, nullable=False, default=False)
+    protected = sa.Column(sa.Boolean, nullable=False, default=False)
+    min_disk = sa.Column(sa.Integer, nullable=False, default=0)
+    min_ram = sa.Column(sa.Integer, nullable=False, default=0)
+    owner = sa.Column(sa.String(255))
+    created_at = sa.Column(Timestamp, nullable=False)
+    updated_at = sa.Column(Timestamp, nullable=False)
+    deleted_at = sa.Column(Timestamp)
+    deleted = sa.Column(sa.Boolean, nullable=False, default=False)
+
+    properties = orm.relationship(
+        'ImageProperty', back_populates='image', lazy='selectin',
+        cascade='all, delete-orphan', order_by='ImageProperty.id')
+    locations = orm.relationship(
+        'ImageLocation', back_populates='image', lazy='selectin',
+        cascade='all, delete-orphan', order_by='ImageLocation.id')
+
+
+class ImageProperty(Base):
+    __tablename__ = 'image_properties'
+    __table_args__ = (
+        sa.UniqueConstraint('image_id', 'name',
+                            name='uq_image_properties_image_id_name'),
+        sa.Index('ix_image_properties_name', 'name'),
+        TABLE_ARGS,
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    image_id = sa.Column(sa.String(36), sa.ForeignKey('images.id'),
+                         nullable=False)
+    name = sa.Column(sa.String(255), nullable=False)
+    value = sa.Column(sa.Text)
+
+    image = orm.relationship('Image', back_populates='properties')
+
+
+class ImageLocation(Base):
+    """Where an image's bytes are. The URI may carry credentials and is
+    never shown through the API."""
+
+    __tablename__ = 'image_locations'
+    __table_args__ = (
+        sa.Index('ix_image_locations_image_id', 'image_id'),
+        TABLE_ARGS,
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    image_id = sa.Column(sa.String(36), sa.ForeignKey('images.id'),
+                         nullable=False)
+    url = sa.Column(sa.Text, nullable=False)
+    meta_data = sa.Column(sa.Text)
+    # active, pending_delete or deleted
+    status = sa.Column(sa.String(30), nullable=False, default='active')
+    created_at = sa.Column(Timestamp, nullable=False)
+
+    image = orm.relationship('Image', back_populates='locations')
+
+
+class ImageMember(Base):
+    """A project (or user) an image is shared with (spec §11)."""
+
+    __tablename__ = 'image_members'
+    __table_args__ = (
+        sa.UniqueConstraint('image_id', 'member',
+                            name='uq_image_members_image_id_member'),
+        sa.Index('ix_image_members_member', 'member', 'deleted'),
+        TABLE_ARGS,
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    image_id = sa.Column(sa.String(36), sa.ForeignKey('images.id'),
+                         nullable=False)
+    member = sa.Column(sa.String(255), nullable=False)
+    can_share = sa.Column(sa.Boolean, nullable=False, default=False)
+    created_at = sa.Column(Timestamp, nullable=False)
+    updated_at = sa.Column(Timestamp, nullable=False)
+    deleted_at = sa.Column(Timestamp)
+    deleted = sa.Column(sa.Boolean, nullable=False, default=False)

@@ -1,0 +1,160 @@
+"""The store facade: image bytes in and out of glance_store drivers.
+
+The API layer calls only this module. It maps glance_store's exceptions to
+glance_lite's, and keeps store URIs (which may carry credentials) out of
+every message it raises.
+"""
+
+import glance_store
+from glance_store import exceptions as store_exc
+from glance_store import location as store_location
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from glance_lite.common import exception
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+# Schemes that would expose data local to the server if a caller could
+# name them as an external source (spec §6.4).
+RESTRICTED_SCHEMES = frozenset(['file', 'filesystem', 'swift+config'])
+
+
+def configure():
+    """Load the configured stores; called once at start-up."""
+    glance_store.create_stores(CONF)
+    glance_store.verify_default_store()
+
+
+def known_schemes():
+    return set(glance_store.get_known_schemes())
+
+
+def check_store_name(name):
+    """Raise Invalid unless ``name`` is the scheme of a loaded store."""
+    if name not in known_schemes():
+        raise exception.Invalid("Required store %s is invalid" % name)
+
+
+def validate_external_source(uri):
+    """Check a caller-supplied location or copy-from URI (spec §6.4).
+
+    :raises Invalid: empty, unknown scheme, or a restricted local scheme.
+    """
+    if not uri:
+        raise exception.Invalid("External source should not be empty")
+    scheme = uri.split('://', 1)[0].lower() if '://' in uri else ''
+    if scheme in RESTRICTED_SCHEMES or scheme not in known_schemes():
+        raise exception.Invalid(
+            "External sources are not supported: '%s'" % uri)
+    try:
+        store_location.get_location_from_uri(uri)
+    except (store_exc.BadStoreUri, store_exc.UnknownScheme):
+        raise exception.Invalid("Invalid location %s" % uri)
+
+
+def add(image_id, data, scheme=None):
+    """Stream ``data`` (a file-like object) into a store.
+
+    :returns: (location_url, bytes_written, md5_hex, metadata).
+    :raises: Invalid (unknown store), Conflict, LimitExceeded,
+        StoreUnavailable, Forbidden, StoreAddDisabled or StoreError; errors
+        raised by ``data`` itself (size caps, client disconnects) pass
+        through unchanged. The store removes what it wrote on failure.
+    """
+    scheme = scheme or CONF.glance_store.default_store
+    try:
+        store = glance_store.get_store_from_scheme(scheme)
+    except store_exc.UnknownScheme:
+        raise exception.Invalid("Store for scheme %s not found" % scheme)
+    try:
+        # Size 0: the length is checked here, against what the client
+        # declared, once the stream has been read (spec §6.5 step 7).
+        url, size, checksum, _multihash, metadata = (
+            glance_store.store_add_to_backend_with_multihash(
+                image_id, data, 0, 'md5', store))
+    except exception.GlanceLiteError:
+        raise
+    except store_exc.Duplicate:
+        raise exception.Conflict("Attempt to upload duplicate image.")
+    except store_exc.StorageFull:
+        raise exception.LimitExceeded("Image storage media is full.")
+    except store_exc.StorageWriteDenied:
+        raise exception.StoreUnavailable(
+            "Insufficient permissions on image storage media.")
+    except store_exc.Forbidden:
+        raise exception.Forbidden("Forbidden upload attempt.")
+    except (store_exc.StoreAddDisabled, NotImplementedError,
+            store_exc.StoreAddNotSupported):
+        raise exception.StoreAddDisabled()
+    except Exception as e:
+        LOG.error("Store %s failed to add image %s: %s", scheme, image_id,
+                  type(e).__name__)
+        raise exception.StoreError("Failed to upload image %s" % image_id)
+    return url, size, checksum, metadata
+
+
+def get(url):
+    """Open an image's data for reading.
+
+    :returns: (chunk iterator, size reported by the store or 0).
+    :raises: NotFound, StoreUnavailable, or Invalid (store cannot serve
+        reads).
+    """
+    try:
+        # No chunk_size: glance_store's file driver then reports the chunk
+        # size as the image size.
+        return glance_store.get_from_backend(url)
+    except store_exc.NotFound:
+        raise exception.NotFound("Image data not found in the store.")
+    except store_exc.RemoteServiceUnavailable:
+        raise exception.StoreUnavailable(
+            "The store holding the image data is unavailable.")
+    except (store_exc.StoreGetNotSupported, store_exc.UnknownScheme,
+            store_exc.BadStoreUri):
+        raise exception.Invalid("The image data cannot be read from its "
+                                "store.")
+
+
+def get_size(url):
+    """Size of the data at an external URI (0 when the store cannot tell).
+
+    :raises: NotFound (nothing at the URI) or Invalid (malformed or
+        unreachable URI).
+    """
+    try:
+        return glance_store.get_size_from_backend(url)
+    except store_exc.NotFound as e:
+        raise exception.NotFound(str(e.msg) if getattr(e, 'msg', None)
+                                 else "Image not found at the location.")
+    except (store_exc.BadStoreUri, store_exc.UnknownScheme):
+        raise exception.Invalid("Invalid location %s" % url)
+    except store_exc.BackendException as e:
+        raise exception.Invalid("Invalid location: %s" % e)
+
+
+def delete(url):
+    """Remove the data at ``url``; absent data and stores that cannot
+    delete (http) are not errors.
+
+    :raises: Forbidden or Conflict (data in use).
+    """
+    try:
+        glance_store.delete_from_backend(url)
+    except (store_exc.NotFound, store_exc.StoreDeleteNotSupported,
+            NotImplementedError):
+        LOG.info("Image data already absent or not deletable; skipped.")
+    except store_exc.Forbidden:
+        raise exception.Forbidden("Forbidden to delete image data.")
+    except store_exc.InUseByStore:
+        raise exception.Conflict("The image data is in use.")
+
+
+def delete_quietly(url):
+    """Best-effort removal on an error path: failures are only logged."""
+    try:
+        delete(url)
+    except Exception as e:  # noqa: BLE001 - the caller already failed
+        LOG.warning("Could not remove image data after a failure: %s",
+                    type(e).__name__)
