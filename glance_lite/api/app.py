@@ -8,8 +8,8 @@ from oslo_log import log as logging
 from paste import deploy
 
 from glance_lite import conf as glance_conf
-from glance_lite import store
 from glance_lite.db import migration
+from glance_lite import store
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)

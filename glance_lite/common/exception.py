@@ -63,7 +63,8 @@ class ClientDisconnected(Invalid):
 
 class StoreAddDisabled(GlanceLiteError):
     """The target store does not take uploads (410)."""
-    message = 'Error in store configuration. Adding images to store is disabled.'
+    message = ('Error in store configuration. Adding images to store is '
+               'disabled.')
 
 
 class StoreUnavailable(GlanceLiteError):

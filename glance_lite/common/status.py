@@ -38,4 +38,5 @@ def can_transition(from_status, to_status):
 
 def sources_of(to_status):
     """Every status from which ``to_status`` may be reached."""
-    return sorted(s for s, targets in TRANSITIONS.items() if to_status in targets)
+    return sorted(status for status, targets in TRANSITIONS.items()
+                  if to_status in targets)

@@ -25,7 +25,7 @@ db_options.set_defaults(CONF)
 
 
 def state_path_join(*parts):
-    """A path under ``[DEFAULT] state_path`` (where the embedded defaults live)."""
+    """A path under ``[DEFAULT] state_path``, home of the embedded defaults."""
     return os.path.join(CONF.state_path, *parts)
 
 

@@ -91,7 +91,8 @@ class _LoggedBody:
             LOG.info('%(method)s %(path)s status %(status)s in %(in)d B '
                      'out %(out)d B %(ms).1f ms request_id %(rid)s',
                      {'method': env.get('REQUEST_METHOD'),
-                      'path': self._seen['path'], 'status': self._seen['status'],
+                      'path': self._seen['path'],
+                      'status': self._seen['status'],
                       'in': self._input.count, 'out': self._sent,
                       'ms': (time.monotonic() - self._started) * 1000,
                       'rid': self._seen['request_id'] or '-'})
