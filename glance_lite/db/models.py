@@ -6,8 +6,8 @@ are hard-deleted when purged: nothing in v1 can read a removed property.
 """
 
 import sqlalchemy as sa
-from sqlalchemy import orm
 from sqlalchemy.dialects import mysql
+from sqlalchemy import orm
 
 # Microsecond timestamps everywhere (MySQL's DATETIME drops them otherwise).
 Timestamp = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql',

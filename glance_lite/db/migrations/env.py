@@ -1,4 +1,4 @@
-"""Alembic environment: runs migrations on the connection glance_lite gives it."""
+"""Alembic environment: migrates the connection glance_lite hands it."""
 
 from alembic import context
 
