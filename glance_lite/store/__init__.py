@@ -85,8 +85,7 @@ def add(image_id, data, scheme=None):
             "Insufficient permissions on image storage media.")
     except store_exc.Forbidden:
         raise exception.Forbidden("Forbidden upload attempt.")
-    except (store_exc.StoreAddDisabled, NotImplementedError,
-            store_exc.StoreAddNotSupported):
+    except (store_exc.StoreAddDisabled, NotImplementedError):
         raise exception.StoreAddDisabled()
     except Exception as e:
         LOG.error("Store %s failed to add image %s: %s", scheme, image_id,
