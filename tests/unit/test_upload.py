@@ -1,0 +1,156 @@
+"""The upload algorithm's failure paths (spec §6.5), against a real SQLite
+catalogue and the real file store. Only the store errors a test cannot
+provoke for real (disk full, write denied as root, ...) are injected."""
+
+import hashlib
+import io
+import os
+from unittest import mock
+
+from glance_store import exceptions as store_exc
+from oslo_config import cfg
+import pytest
+
+from glance_lite.api import upload
+from glance_lite.common import exception
+from glance_lite.common import status
+from glance_lite import conf
+from glance_lite.db import api as db_api
+from glance_lite.db import migration
+from glance_lite import store
+
+CONF = cfg.CONF
+ADD = 'glance_store.store_add_to_backend_with_multihash'
+
+
+@pytest.fixture
+def catalogue(tmp_path):
+    conf.parse_args([], default_config_files=[])
+    CONF.set_override('state_path', str(tmp_path))
+    CONF.set_default('connection',
+                     'sqlite:///%s' % (tmp_path / 'catalogue.sqlite'),
+                     group='database')
+    CONF.set_default('filesystem_store_datadir', str(tmp_path / 'images'),
+                     group='glance_store')
+    db_api.reset()
+    migration.upgrade()
+    store.configure()
+    yield tmp_path
+    db_api.reset()
+    CONF.reset()
+
+
+def _queued(**values):
+    values.setdefault('id', '6f1a0f86-1b43-4b7e-9f55-0e6d2c1a7b3e')
+    values.setdefault('status', status.QUEUED)
+    return db_api.image_create(values)
+
+
+def _files(tmp_path):
+    return os.listdir(tmp_path / 'images')
+
+
+def test_successful_upload_activates_with_size_and_md5(catalogue):
+    image = _queued()
+    data = b'x' * 100000
+
+    active = upload.upload(image, io.BytesIO(data))
+
+    assert active['status'] == status.ACTIVE
+    assert active['size'] == len(data)
+    assert active['checksum'] == hashlib.md5(data).hexdigest()
+    assert _files(catalogue) == [image['id']]
+
+
+@pytest.mark.parametrize('store_error, expected', [
+    (store_exc.StorageFull(), exception.LimitExceeded),
+    (store_exc.StorageWriteDenied(), exception.StoreUnavailable),
+    (store_exc.Forbidden(), exception.Forbidden),
+    (store_exc.StoreAddDisabled(), exception.StoreAddDisabled),
+    (store_exc.Duplicate(), exception.Conflict),
+    (RuntimeError('/secret/path/on/the/store'), exception.StoreError),
+])
+def test_store_failure_kills_image_with_a_clear_error(catalogue, store_error,
+                                                      expected):
+    image = _queued()
+
+    with mock.patch(ADD, side_effect=store_error):
+        with pytest.raises(expected) as raised:
+            upload.upload(image, io.BytesIO(b'data'))
+
+    assert db_api.image_get(image['id'])['status'] == status.KILLED
+    assert '/secret' not in raised.value.msg
+
+
+def test_size_mismatch_kills_image_and_removes_data(catalogue):
+    image = _queued(size=5)
+
+    with pytest.raises(exception.Invalid) as raised:
+        upload.upload(image, io.BytesIO(b'four'))
+
+    assert 'Supplied size (5)' in raised.value.msg
+    assert db_api.image_get(image['id'])['status'] == status.KILLED
+    assert _files(catalogue) == []
+
+
+def test_checksum_mismatch_kills_image_and_removes_data(catalogue):
+    image = _queued(checksum='0' * 32)
+
+    with pytest.raises(exception.Invalid) as raised:
+        upload.upload(image, io.BytesIO(b'data'))
+
+    assert 'checksum' in raised.value.msg
+    assert db_api.image_get(image['id'])['status'] == status.KILLED
+    assert _files(catalogue) == []
+
+
+def test_upload_to_unqueued_image_conflicts_before_writing(catalogue):
+    image = _queued()
+    upload.upload(image, io.BytesIO(b'first'))
+
+    with pytest.raises(exception.Conflict) as raised:
+        upload.upload(image, io.BytesIO(b'second'))
+
+    assert 'Cannot upload to an unqueued image' in raised.value.msg
+    assert db_api.image_get(image['id'])['checksum'] == (
+        hashlib.md5(b'first').hexdigest())
+
+
+def test_image_deleted_during_upload_answers_412_and_removes_data(catalogue):
+    image = _queued()
+
+    class DeletingReader(io.BytesIO):
+        def read(self, size=-1):
+            data = super().read(size)
+            if data:
+                db_api.image_destroy(image['id'], status.DELETED,
+                                     status.SAVING)
+            return data
+
+    with pytest.raises(exception.ImageDeletedDuringUpload):
+        upload.upload(image, DeletingReader(b'payload'))
+
+    assert db_api.image_get(image['id'])['status'] == status.DELETED
+    assert _files(catalogue) == []
+
+
+def test_body_over_the_cap_is_refused_while_reading(catalogue):
+    image = _queued()
+    reader = upload.RequestBodyReader(io.BytesIO(b'y' * 600), None, 512)
+
+    with pytest.raises(exception.LimitExceeded):
+        upload.upload(image, reader)
+
+    assert db_api.image_get(image['id'])['status'] == status.KILLED
+    assert _files(catalogue) == []
+
+
+def test_short_body_is_a_client_disconnect(catalogue):
+    image = _queued()
+    reader = upload.RequestBodyReader(io.BytesIO(b'z' * 10), 1000, 2 ** 40)
+
+    with pytest.raises(exception.ClientDisconnected):
+        upload.upload(image, reader)
+
+    assert db_api.image_get(image['id'])['status'] == status.KILLED
+    assert _files(catalogue) == []
