@@ -3,6 +3,7 @@ that streams request bodies (chunked ones included) to the application."""
 
 import signal
 import sys
+import threading
 
 from cheroot import wsgi
 from oslo_config import cfg
@@ -24,7 +25,11 @@ def main(argv=None):
 
     def stop(signum, frame):
         LOG.info('Signal %d received, stopping', signum)
-        server.stop()
+        # The handler runs on the thread inside server.serve(), and
+        # server.stop() waits for that loop to finish: calling it here
+        # would wait forever. Stop from another thread; serve() returns.
+        threading.Thread(target=server.stop, name='stop',
+                         daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
