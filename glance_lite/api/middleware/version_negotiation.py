@@ -2,10 +2,12 @@
 header or the first path segment, before authentication."""
 
 import json
+import urllib.parse
 
 from oslo_config import cfg
 import webob
 import webob.dec
+import webob.exc
 
 CONF = cfg.CONF
 
@@ -29,6 +31,18 @@ def versions_response(req, status):
     return response
 
 
+def _url_is_decodable(environ):
+    """Whether the path and query are UTF-8 (spec §12.3, §18 Q25)."""
+    try:
+        for key in ('PATH_INFO', 'QUERY_STRING'):
+            environ.get(key, '').encode('latin-1').decode('utf-8')
+        urllib.parse.parse_qsl(environ.get('QUERY_STRING', ''),
+                               errors='strict')
+    except UnicodeError:
+        return False
+    return True
+
+
 class VersionNegotiation:
     """Route /v1... to the app behind, answer everything else with the
     versions document."""
@@ -42,6 +56,13 @@ class VersionNegotiation:
 
     @webob.dec.wsgify
     def __call__(self, req):
+        # The first component to read the URL refuses one that is not
+        # UTF-8, so nothing behind it meets an undecodable path or query.
+        if not _url_is_decodable(req.environ):
+            return webob.exc.HTTPBadRequest(
+                explanation='Error decoding your request. Either the URL or '
+                            'the request body contained characters that '
+                            'could not be decoded by Glance')
         segments = req.path_info.lstrip('/').split('/')
         if segments[0] == 'versions':
             return versions_response(req, 200)
