@@ -214,16 +214,23 @@ def image_to_headers(image):
 
     Null attributes and null properties are left out; the location never
     appears.
+
+    Properties whose name is not ASCII come last: Python's http.client
+    (under requests, hence python-glanceclient) stops parsing headers at the
+    first non-ASCII header name and drops every header after it, so those go
+    after everything a client needs (core attributes, ETag).
     """
     headers = []
     for field in RESPONSE_FIELDS:
         value = image.get(field)
         if value is not None:
             headers.append((PREFIX + field, _render(value)))
+    non_ascii_named = []
     for key, value in image.get('properties', {}).items():
         if value is not None:
-            headers.append((encode_header_text(PROPERTY_PREFIX + key),
-                            encode_header_text(value)))
+            header = (encode_header_text(PROPERTY_PREFIX + key),
+                      encode_header_text(value))
+            (headers if key.isascii() else non_ascii_named).append(header)
     if image.get('checksum'):
         headers.append(('ETag', image['checksum']))
-    return headers
+    return headers + non_ascii_named

@@ -205,8 +205,9 @@ class ImagesController:
         policy.authorize(context, 'get_image')
         image = access.get_visible_image(context, image_id)
         response = webob.Response(status=200, content_type=None)
-        response.headerlist.extend(image_headers.image_to_headers(image))
+        # Framing headers first, image headers after (see image_to_headers).
         response.headers['Content-Length'] = '0'
+        response.headerlist.extend(image_headers.image_to_headers(image))
         return response
 
     def show(self, req, image_id):
@@ -246,8 +247,9 @@ class ImagesController:
         else:
             response.body = b''
         image = dict(image, size=size)
-        response.headerlist.extend(image_headers.image_to_headers(image))
+        # Framing headers first, image headers after (see image_to_headers).
         response.content_length = size
+        response.headerlist.extend(image_headers.image_to_headers(image))
         return response
 
     def create(self, req):
