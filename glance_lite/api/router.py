@@ -14,7 +14,8 @@ from glance_lite.api import images
 from glance_lite.api import members
 
 ANY = '*'
-_KNOWN_METHODS = ('GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH')
+# OPTIONS on an unknown path is a 404 too, not a 501 (spec §18 Q28).
+_KNOWN_METHODS = ('GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS')
 
 # (path, Allow header for unlisted methods, {method: handler}). A handler
 # is "<controller>.<action>", "allow:<methods>" for a 405 with that Allow
