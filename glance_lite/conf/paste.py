@@ -12,8 +12,10 @@ paste_deploy_opts = [
                         ('trusted-auth', 'identity taken from X-Tenant-Id, '
                                          'X-User-Id, X-Roles and '
                                          'X-Identity-Status as sent, for use '
-                                         'behind a trusted proxy')],
-               # The keystone flavor joins these once its pipeline exists.
+                                         'behind a trusted proxy'),
+                        ('keystone', 'tokens validated by keystonemiddleware '
+                                     'against Keystone, configured in '
+                                     '[keystone_authtoken]')],
                help='Pipeline of the paste file to serve: '
                     '"glance-lite-api-<flavor>".'),
     cfg.StrOpt('config_file',
