@@ -449,7 +449,8 @@ def member_set(session, image_id, member, can_share=None):
 @_writer
 def member_replace_all(session, image_id, memberships):
     """Make the image's live memberships exactly ``memberships``
-    (a list of (member, can_share))."""
+    (a list of (member, can_share)); a can_share of None keeps an existing
+    member's value and makes new or revived members false (spec §11.3)."""
     wanted = dict(memberships)
     now = timeutils.utcnow()
     for row in session.scalars(sa.select(models.ImageMember).where(
@@ -459,8 +460,7 @@ def member_replace_all(session, image_id, memberships):
             row.deleted, row.deleted_at, row.updated_at = True, now, now
     session.flush()
     for member, can_share in memberships:
-        _member_upsert(session, image_id, member,
-                       False if can_share is None else can_share)
+        _member_upsert(session, image_id, member, can_share)
 
 
 @_writer
@@ -475,3 +475,21 @@ def member_delete(session, image_id, member):
     now = timeutils.utcnow()
     row.deleted, row.deleted_at, row.updated_at = True, now, now
     return True
+
+
+@_reader
+def storage_usage(session, owner, exclude_image_id=None):
+    """Bytes of image data an owner holds (spec §15.3): size times live
+    locations, over images that are neither killed nor deleted."""
+    image, location = models.Image, models.ImageLocation
+    live_locations = sa.select(sa.func.count(location.id)).where(
+        location.image_id == image.id,
+        location.status != 'deleted').scalar_subquery()
+    query = sa.select(sa.func.coalesce(sa.func.sum(
+        image.size * live_locations), 0)).where(
+        image.owner == owner,
+        image.status.notin_([image_status.KILLED, image_status.DELETED]),
+        image.size > 0)
+    if exclude_image_id is not None:
+        query = query.where(image.id != exclude_image_id)
+    return int(session.scalar(query))
