@@ -16,6 +16,7 @@ from glance_lite.api import access
 from glance_lite.api import image_headers
 from glance_lite.api import list_params
 from glance_lite.api import policy
+from glance_lite.api import quota
 from glance_lite.api import serialization
 from glance_lite.api import upload
 from glance_lite.common import exception
@@ -104,14 +105,6 @@ def _check_formats_for_activation(core, stored=None):
         raise exception.Invalid("Container format is not specified.")
 
 
-def _check_property_quota(count):
-    quota = CONF.image_property_quota
-    if quota >= 0 and count > quota:
-        raise exception.LimitExceeded(
-            "The limit has been exceeded on the number of allowed image "
-            "properties. Attempted: %d, Maximum: %d" % (count, quota))
-
-
 def _check_single_source(has_body, meta):
     if sum([bool(has_body), meta.has_location, meta.has_copy_from]) > 1:
         raise exception.Invalid(
@@ -169,14 +162,15 @@ def _image_response(req, image, status):
 
 def _activate_from_source(image, meta, source, size, has_body, req):
     """Attach the request's data source to a queued image."""
+    owner = _context(req).owner
     if has_body:
-        return upload.upload(image, _body_reader(req), meta.store)
+        return upload.upload(image, _body_reader(req), meta.store, owner)
     if meta.has_location:
         return db_api.image_transition(image['id'], image_status.ACTIVE,
                                        values={'size': size},
                                        location=(source, {}))
     if meta.has_copy_from:
-        upload.start_copy(image, source, meta.store)
+        upload.start_copy(image, source, meta.store, owner)
     return image
 
 
@@ -265,7 +259,7 @@ class ImagesController:
         _authorize_change(context, meta, has_body, 'add_image')
         _check_single_source(has_body, meta)
         _apply_format_rules(meta.core)
-        _check_property_quota(len(meta.properties))
+        quota.check_property_count(len(meta.properties))
         source = _prepare_external_source(context, meta)
         if meta.store is not None:
             store.check_store_name(meta.store)
@@ -341,9 +335,9 @@ class ImagesController:
         if has_body or source:
             _check_formats_for_activation(meta.core, image)
         if purge:
-            _check_property_quota(len(meta.properties))
+            quota.check_property_count(len(meta.properties))
         else:
-            _check_property_quota(
+            quota.check_property_count(
                 len(set(image['properties']) | set(meta.properties)))
         values = {k: v for k, v in meta.core.items()
                   if k not in SERVER_MANAGED}

@@ -8,6 +8,7 @@ import webob
 from glance_lite.api import access
 from glance_lite.api import image_headers
 from glance_lite.api import policy
+from glance_lite.api import quota
 from glance_lite.api import serialization
 from glance_lite.common import exception
 from glance_lite.db import api as db_api
@@ -37,15 +38,6 @@ def _can_share(value):
 
 def _no_content():
     return webob.Response(status=204, content_type=None)
-
-
-def _check_quota(count):
-    quota = CONF.image_member_quota
-    if quota >= 0 and count > quota:
-        raise exception.LimitExceeded(
-            "The limit has been exceeded on the number of allowed image "
-            "members for this image. Attempted: %d, Maximum: %d"
-            % (count, quota))
 
 
 class MembersController:
@@ -106,7 +98,7 @@ class MembersController:
                 raise exception.Invalid("Member id too long")
             parsed.append((entry['member_id'],
                            _can_share(entry.get('can_share'))))
-        _check_quota(len(parsed))
+        quota.check_member_count(len(parsed))
         self._check_sharer(context, image)
         db_api.member_replace_all(image_id, parsed)
         return _no_content()
@@ -127,7 +119,7 @@ class MembersController:
             raise exception.Invalid("Member id too long")
         existing = db_api.member_list(image_id=image_id)
         if member_id not in {m['member_id'] for m in existing}:
-            _check_quota(len(existing) + 1)
+            quota.check_member_count(len(existing) + 1)
         self._check_sharer(context, image)
         db_api.member_set(image_id, member_id, can_share)
         return _no_content()

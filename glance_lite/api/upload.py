@@ -8,6 +8,7 @@ import threading
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from glance_lite.api import quota
 from glance_lite.common import exception
 from glance_lite.common import status as image_status
 from glance_lite.db import api as db_api
@@ -19,9 +20,35 @@ LOG = logging.getLogger(__name__)
 READ_CHUNK_SIZE = 1024 * 1024
 
 
-class RequestBodyReader:
-    """The request body as a file for the store: bounded reads, a byte
-    cap enforced while reading, and short bodies reported as disconnects.
+class _BoundedReader:
+    """Counts the bytes read and enforces the size cap and, once
+    ``limit_to_quota`` was called, the remaining storage quota."""
+
+    def __init__(self, limit):
+        self._limit = limit
+        self._quota = None
+        self.bytes_read = 0
+
+    def limit_to_quota(self, remaining):
+        self._quota = remaining
+
+    def _account(self, data):
+        self.bytes_read += len(data)
+        if self.bytes_read > self._limit:
+            raise exception.LimitExceeded(
+                "Denying attempt to upload image larger than %d bytes."
+                % self._limit)
+        if self._quota is not None and self.bytes_read > self._quota:
+            raise exception.LimitExceeded(
+                "Denying attempt to upload image because it exceeds the "
+                "quota: the remaining storage quota is %d bytes."
+                % self._quota)
+        return data
+
+
+class RequestBodyReader(_BoundedReader):
+    """The request body as a file for the store: bounded reads, limits
+    enforced while reading, and short bodies reported as disconnects.
 
     :param stream: wsgi.input.
     :param content_length: the framed length, or None for a chunked body
@@ -30,10 +57,9 @@ class RequestBodyReader:
     """
 
     def __init__(self, stream, content_length, limit):
+        super().__init__(limit)
         self._stream = stream
         self._remaining = content_length
-        self._limit = limit
-        self.bytes_read = 0
 
     def read(self, size=-1):
         if self._remaining == 0:
@@ -53,22 +79,16 @@ class RequestBodyReader:
             if not data:
                 raise exception.ClientDisconnected()
             self._remaining -= len(data)
-        self.bytes_read += len(data)
-        if self.bytes_read > self._limit:
-            raise exception.LimitExceeded(
-                "Denying attempt to upload image larger than %d bytes."
-                % self._limit)
-        return data
+        return self._account(data)
 
 
-class IteratorReader:
+class IteratorReader(_BoundedReader):
     """A chunk iterator (a store's read side) as a bounded file."""
 
     def __init__(self, chunks, limit):
+        super().__init__(limit)
         self._chunks = iter(chunks)
         self._buffer = b''
-        self._limit = limit
-        self.bytes_read = 0
 
     def read(self, size=-1):
         if size is None or size < 0:
@@ -79,12 +99,7 @@ class IteratorReader:
             except StopIteration:
                 break
         data, self._buffer = self._buffer[:size], self._buffer[size:]
-        self.bytes_read += len(data)
-        if self.bytes_read > self._limit:
-            raise exception.LimitExceeded(
-                "Denying attempt to upload image larger than %d bytes."
-                % self._limit)
-        return data
+        return self._account(data)
 
 
 def _kill(image_id):
@@ -94,17 +109,20 @@ def _kill(image_id):
         LOG.exception("Could not mark image %s killed", image_id)
 
 
-def upload(image, data, store_name=None):
+def upload(image, data, store_name=None, owner=None):
     """Store ``data`` as the bytes of a queued image and activate it.
 
     :param image: the image record (dict) holding the declared size and
         checksum to verify against.
-    :param data: a file-like object (see the readers above).
+    :param data: one of the readers above.
+    :param owner: whose storage quota the data counts against (None: the
+        caller has no owner, so no quota applies).
     :returns: the active image.
     :raises Conflict: the image is no longer queued, or lost a race.
     :raises ImageDeletedDuringUpload: it was deleted while data streamed.
     :raises Invalid: size/checksum mismatch or client disconnect (the image
-        is then killed); other store errors as ``store.add``.
+        is then killed); LimitExceeded for the size cap or the storage quota;
+        other store errors as ``store.add``.
     """
     image_id = image['id']
     try:
@@ -112,8 +130,18 @@ def upload(image, data, store_name=None):
     except exception.Conflict:
         raise exception.Conflict("Cannot upload to an unqueued image")
     try:
+        remaining = quota.remaining_storage(owner, image_id)
+        quota.check_storage(image.get('size') or 0, remaining)
+        data.limit_to_quota(remaining)
         url, size, checksum, metadata = store.add(image_id, data, store_name)
     except Exception:
+        _kill(image_id)
+        raise
+    try:
+        # Other uploads by the same owner may have finished meanwhile.
+        quota.check_storage(size, quota.remaining_storage(owner, image_id))
+    except exception.LimitExceeded:
+        store.delete_quietly(url)
         _kill(image_id)
         raise
     mismatch = None
@@ -145,21 +173,21 @@ def upload(image, data, store_name=None):
         raise
 
 
-def start_copy(image, source_uri, store_name=None):
+def start_copy(image, source_uri, store_name=None, owner=None):
     """Copy the bytes at ``source_uri`` into our store in the background;
     the image goes saving -> active, or killed if anything fails."""
-    thread = threading.Thread(target=_copy, args=(image, source_uri,
-                                                  store_name),
+    thread = threading.Thread(target=_copy,
+                              args=(image, source_uri, store_name, owner),
                               name='copy-from-%s' % image['id'], daemon=True)
     thread.start()
     return thread
 
 
-def _copy(image, source_uri, store_name):
+def _copy(image, source_uri, store_name, owner):
     try:
         chunks, _size = store.get(source_uri)
         upload(image, IteratorReader(chunks, CONF.image_size_cap),
-               store_name)
+               store_name, owner)
         LOG.info("Image %s copied from its external source", image['id'])
     except exception.GlanceLiteError as e:
         LOG.warning("Copy into image %s failed: %s", image['id'], e.msg)

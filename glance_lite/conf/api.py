@@ -61,6 +61,13 @@ limit_opts = [
                     '(negative: unlimited).'),
     cfg.IntOpt('image_member_quota', default=128,
                help='Most members an image may have (negative: unlimited).'),
+    cfg.StrOpt('user_storage_quota', default='0',
+               regex=r'^\d+(B|KB|MB|GB|TB)?$',
+               help='Most image data an owner may store, as an integer '
+                    'optionally followed by B, KB, MB, GB or TB (binary '
+                    'multiples: 1KB = 1024 bytes); 0 means no quota. Counted '
+                    'over the owner\'s images that hold data, and enforced '
+                    'while uploads stream.'),
     cfg.BoolOpt('delayed_delete', default=False,
                 help='Leave deleted image data in the store for a scrubber '
                      '(the image shows pending_delete) instead of removing '

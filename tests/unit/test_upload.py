@@ -46,6 +46,12 @@ def _queued(**values):
     return db_api.image_create(values)
 
 
+def _body(data, stream=None):
+    """A request body of ``data``, framed by Content-Length."""
+    return upload.RequestBodyReader(stream or io.BytesIO(data), len(data),
+                                    2 ** 40)
+
+
 def _files(tmp_path):
     return os.listdir(tmp_path / 'images')
 
@@ -54,7 +60,7 @@ def test_successful_upload_activates_with_size_and_md5(catalogue):
     image = _queued()
     data = b'x' * 100000
 
-    active = upload.upload(image, io.BytesIO(data))
+    active = upload.upload(image, _body(data))
 
     assert active['status'] == status.ACTIVE
     assert active['size'] == len(data)
@@ -76,7 +82,7 @@ def test_store_failure_kills_image_with_a_clear_error(catalogue, store_error,
 
     with mock.patch(ADD, side_effect=store_error):
         with pytest.raises(expected) as raised:
-            upload.upload(image, io.BytesIO(b'data'))
+            upload.upload(image, _body(b'data'))
 
     assert db_api.image_get(image['id'])['status'] == status.KILLED
     assert '/secret' not in raised.value.msg
@@ -86,7 +92,7 @@ def test_size_mismatch_kills_image_and_removes_data(catalogue):
     image = _queued(size=5)
 
     with pytest.raises(exception.Invalid) as raised:
-        upload.upload(image, io.BytesIO(b'four'))
+        upload.upload(image, _body(b'four'))
 
     assert 'Supplied size (5)' in raised.value.msg
     assert db_api.image_get(image['id'])['status'] == status.KILLED
@@ -97,7 +103,7 @@ def test_checksum_mismatch_kills_image_and_removes_data(catalogue):
     image = _queued(checksum='0' * 32)
 
     with pytest.raises(exception.Invalid) as raised:
-        upload.upload(image, io.BytesIO(b'data'))
+        upload.upload(image, _body(b'data'))
 
     assert 'checksum' in raised.value.msg
     assert db_api.image_get(image['id'])['status'] == status.KILLED
@@ -106,10 +112,10 @@ def test_checksum_mismatch_kills_image_and_removes_data(catalogue):
 
 def test_upload_to_unqueued_image_conflicts_before_writing(catalogue):
     image = _queued()
-    upload.upload(image, io.BytesIO(b'first'))
+    upload.upload(image, _body(b'first'))
 
     with pytest.raises(exception.Conflict) as raised:
-        upload.upload(image, io.BytesIO(b'second'))
+        upload.upload(image, _body(b'second'))
 
     assert 'Cannot upload to an unqueued image' in raised.value.msg
     assert db_api.image_get(image['id'])['checksum'] == (
@@ -128,7 +134,7 @@ def test_image_deleted_during_upload_answers_412_and_removes_data(catalogue):
             return data
 
     with pytest.raises(exception.ImageDeletedDuringUpload):
-        upload.upload(image, DeletingReader(b'payload'))
+        upload.upload(image, _body(b'payload', DeletingReader(b'payload')))
 
     assert db_api.image_get(image['id'])['status'] == status.DELETED
     assert _files(catalogue) == []
@@ -154,3 +160,45 @@ def test_short_body_is_a_client_disconnect(catalogue):
 
     assert db_api.image_get(image['id'])['status'] == status.KILLED
     assert _files(catalogue) == []
+
+
+def test_storage_quota_is_enforced_while_reading(catalogue):
+    CONF.set_override('user_storage_quota', '1KB')
+    image = _queued(owner='tenant1')
+
+    with pytest.raises(exception.LimitExceeded) as raised:
+        upload.upload(image, _body(b'q' * 1025), owner='tenant1')
+
+    assert 'quota' in raised.value.msg
+    assert db_api.image_get(image['id'])['status'] == status.KILLED
+    assert _files(catalogue) == []
+
+
+def test_storage_quota_counts_the_owners_other_images(catalogue):
+    CONF.set_override('user_storage_quota', '1KB')
+    first = _queued(id='5a0b9c3e-1111-4a4a-8b8b-000000000001',
+                    owner='tenant1')
+    upload.upload(first, _body(b'a' * 600), owner='tenant1')
+    second = _queued(id='5a0b9c3e-1111-4a4a-8b8b-000000000002',
+                     owner='tenant1')
+
+    with pytest.raises(exception.LimitExceeded):
+        upload.upload(second, _body(b'b' * 500), owner='tenant1')
+
+    other = _queued(id='5a0b9c3e-1111-4a4a-8b8b-000000000003',
+                    owner='tenant2')
+    assert upload.upload(other, _body(b'c' * 500),
+                         owner='tenant2')['status'] == status.ACTIVE
+
+
+def test_declared_size_over_the_storage_quota_is_refused_before_reading(
+        catalogue):
+    CONF.set_override('user_storage_quota', '500B')
+    image = _queued(owner='tenant1', size=501)
+    body = _body(b'x' * 501)
+
+    with pytest.raises(exception.LimitExceeded):
+        upload.upload(image, body, owner='tenant1')
+
+    assert body.bytes_read == 0
+    assert db_api.image_get(image['id'])['status'] == status.KILLED
