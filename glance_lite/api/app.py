@@ -7,6 +7,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 from paste import deploy
 
+from glance_lite.api import property_protections
 from glance_lite import conf as glance_conf
 from glance_lite.db import migration
 from glance_lite import store
@@ -50,6 +51,7 @@ def load_app():
         # engines are migrated by the operator (glance-lite-manage db sync).
         migration.upgrade()
     store.configure()
+    property_protections.load()
     paste_file = find_paste_file()
     flavor = CONF.paste_deploy.flavor
     LOG.info('Loading pipeline glance-lite-api-%s from %s', flavor,

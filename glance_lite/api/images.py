@@ -16,6 +16,7 @@ from glance_lite.api import access
 from glance_lite.api import image_headers
 from glance_lite.api import list_params
 from glance_lite.api import policy
+from glance_lite.api import property_protections
 from glance_lite.api import quota
 from glance_lite.api import serialization
 from glance_lite.api import upload
@@ -152,6 +153,7 @@ def _image_url(req, image_id):
 
 
 def _image_response(req, image, status):
+    image = property_protections.readable(_context(req), image)
     response = serialization.json_response(
         {'image': serialization.image_detail(image)}, status=status)
     response.headers['Location'] = _image_url(req, image['id'])
@@ -189,15 +191,18 @@ class ImagesController:
         policy.authorize(context, 'get_images')
         params = list_params.parse(req.GET, context)
         images = db_api.image_list(**params)
+        readable = [property_protections.readable(context, image)
+                    for image in images]
         return serialization.json_response(
-            {'images': [serialize(image) for image in images]})
+            {'images': [serialize(image) for image in readable]})
 
     def meta(self, req, image_id):
         """HEAD /v1/images/{id}: 200, the image as x-image-meta-* headers,
         in any status (deleted ones to admins only)."""
         context = _context(req)
         policy.authorize(context, 'get_image')
-        image = access.get_visible_image(context, image_id)
+        image = property_protections.readable(
+            context, access.get_visible_image(context, image_id))
         response = webob.Response(status=200, content_type=None)
         # Framing headers first, image headers after (see image_to_headers).
         response.headers['Content-Length'] = '0'
@@ -240,7 +245,7 @@ class ImagesController:
             response.app_iter = chunks
         else:
             response.body = b''
-        image = dict(image, size=size)
+        image = dict(property_protections.readable(context, image), size=size)
         # Framing headers first, image headers after (see image_to_headers).
         response.content_length = size
         response.headerlist.extend(image_headers.image_to_headers(image))
@@ -259,6 +264,7 @@ class ImagesController:
         _authorize_change(context, meta, has_body, 'add_image')
         _check_single_source(has_body, meta)
         _apply_format_rules(meta.core)
+        property_protections.check_create(context, meta.properties)
         quota.check_property_count(len(meta.properties))
         source = _prepare_external_source(context, meta)
         if meta.store is not None:
@@ -334,6 +340,8 @@ class ImagesController:
             _check_content_type(req)
         if has_body or source:
             _check_formats_for_activation(meta.core, image)
+        properties = property_protections.check_update(
+            context, image['properties'], meta.properties, purge)
         if purge:
             quota.check_property_count(len(meta.properties))
         else:
@@ -348,7 +356,8 @@ class ImagesController:
             size = _source_size(source, meta.core.get('size'),
                                 meta.has_location)
             values['size'] = size
-        properties = meta.properties if (purge or meta.properties) else None
+        if not (purge or properties):
+            properties = None
         image = db_api.image_update(image_id, values, properties, purge)
         if has_body or source:
             image = _activate_from_source(image, meta, source, size,

@@ -68,6 +68,15 @@ limit_opts = [
                     'multiples: 1KB = 1024 bytes); 0 means no quota. Counted '
                     'over the owner\'s images that hold data, and enforced '
                     'while uploads stream.'),
+    cfg.StrOpt('property_protection_file',
+               help='INI file of property protection rules; unset, every '
+                    'caller may create, read, update and delete every '
+                    'custom property its other permissions allow.'),
+    cfg.StrOpt('property_protection_rule_format', default='roles',
+               choices=[('roles', 'each rule lists role names'),
+                        ('policies', 'each rule names a policy rule')],
+               help='How the rules of property_protection_file are '
+                    'written.'),
     cfg.BoolOpt('delayed_delete', default=False,
                 help='Leave deleted image data in the store for a scrubber '
                      '(the image shows pending_delete) instead of removing '

@@ -1,0 +1,136 @@
+"""Property protections (spec §15.1): which roles or policy rules may
+create, read, update and delete which custom properties.
+
+Enabled by ``[DEFAULT] property_protection_file``: an INI file whose
+sections are regular expressions over property names, tried in file order;
+the first that matches a name governs it, and a name no section matches is
+denied every operation.
+"""
+
+import configparser
+import re
+
+from oslo_config import cfg
+
+from glance_lite.api import policy
+from glance_lite.common import exception
+
+CONF = cfg.CONF
+OPERATIONS = ('create', 'read', 'update', 'delete')
+EVERYONE = '@'
+NOBODY = '!'
+
+_rules = None
+
+
+class ProtectionRules:
+    """The parsed rules file.
+
+    :raises ValueError: a section is not a valid regular expression or
+        lacks one of the four operations (the service then refuses to start).
+    """
+
+    def __init__(self, path, rule_format):
+        parser = configparser.ConfigParser(interpolation=None)
+        if not parser.read(path):
+            raise ValueError('Property protection file %s cannot be read'
+                             % path)
+        self.rule_format = rule_format
+        self.sections = []
+        for section in parser.sections():
+            try:
+                pattern = re.compile(section)
+            except re.error as e:
+                raise ValueError('Invalid regular expression %r in %s: %s'
+                                 % (section, path, e))
+            permissions = {}
+            for operation in OPERATIONS:
+                if not parser.has_option(section, operation):
+                    raise ValueError('Section %r of %s has no %r rule'
+                                     % (section, path, operation))
+                value = parser.get(section, operation).strip()
+                if rule_format == 'roles':
+                    permissions[operation] = [
+                        role.strip().lower() for role in value.split(',')
+                        if role.strip()]
+                else:
+                    permissions[operation] = value
+            self.sections.append((pattern, permissions))
+
+    def allows(self, context, name, operation):
+        for pattern, permissions in self.sections:
+            if pattern.search(name):
+                allowed = permissions[operation]
+                if self.rule_format == 'roles':
+                    if EVERYONE in allowed:
+                        return True
+                    if NOBODY in allowed:
+                        return False
+                    return bool(set(allowed) & set(context.roles))
+                if allowed == EVERYONE:
+                    return True
+                if allowed == NOBODY:
+                    return False
+                return policy.get_enforcer().enforce(
+                    allowed, {}, context.to_policy_values())
+        return False
+
+
+def load():
+    """Read the rules file named in the configuration (None: no file)."""
+    global _rules
+    path = CONF.property_protection_file
+    _rules = (ProtectionRules(path, CONF.property_protection_rule_format)
+              if path else None)
+    return _rules
+
+
+def _allows(context, name, operation):
+    return _rules is None or _rules.allows(context, name, operation)
+
+
+def readable(context, image):
+    """The image with the properties this caller may not read removed."""
+    if _rules is None:
+        return image
+    return dict(image, properties={
+        name: value for name, value in image['properties'].items()
+        if _rules.allows(context, name, 'read')})
+
+
+def check_create(context, properties):
+    """Raise Forbidden unless every property may be created."""
+    for name in properties:
+        if not _allows(context, name, 'create'):
+            raise exception.Forbidden("Property '%s' is protected" % name)
+
+
+def check_update(context, existing, requested, purge):
+    """Check a PUT's property changes (spec §7.2 step 13).
+
+    :returns: the properties to store: ``requested`` plus, when purging,
+        the existing ones the caller cannot read (they are kept silently).
+    :raises Forbidden: a protected property would be created, changed or
+        removed.
+    """
+    if _rules is None:
+        return requested
+    for name, value in requested.items():
+        if name not in existing:
+            allowed = _allows(context, name, 'create')
+        else:
+            allowed = _allows(context, name, 'read') and (
+                existing[name] == value or _allows(context, name, 'update'))
+        if not allowed:
+            raise exception.Forbidden("Property '%s' is protected" % name)
+    if not purge:
+        return requested
+    kept = dict(requested)
+    for name, value in existing.items():
+        if name in requested:
+            continue
+        if not _allows(context, name, 'read'):
+            kept[name] = value
+        elif not _allows(context, name, 'delete'):
+            raise exception.Forbidden("Property '%s' is protected" % name)
+    return kept
