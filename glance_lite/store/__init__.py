@@ -50,7 +50,9 @@ def validate_external_source(uri):
             "External sources are not supported: '%s'" % uri)
     try:
         store_location.get_location_from_uri(uri)
-    except (store_exc.BadStoreUri, store_exc.UnknownScheme):
+    except (store_exc.BadStoreUri, store_exc.UnknownScheme,
+            ValueError):
+        # ValueError: urllib cannot parse it (e.g. "http://[::1").
         raise exception.Invalid("Invalid location %s" % uri)
 
 
@@ -129,8 +131,12 @@ def get_size(url):
                                  else "Image not found at the location.")
     except (store_exc.BadStoreUri, store_exc.UnknownScheme):
         raise exception.Invalid("Invalid location %s" % url)
-    except store_exc.BackendException as e:
+    except (store_exc.BackendException, store_exc.MaxRedirectsExceeded) as e:
         raise exception.Invalid("Invalid location: %s" % e)
+    except (ValueError, OSError):
+        # Errors of the HTTP client the http driver lets through: a URL it
+        # cannot parse (bad port), a read timeout, a bad Content-Length.
+        raise exception.Invalid("Invalid location %s" % url)
 
 
 def delete(url):
