@@ -55,6 +55,21 @@ else
     failed+=(sample-config)
 fi
 
+step "etc/policy.yaml.sample is up to date"
+if .venv/bin/oslopolicy-sample-generator \
+        --config-file etc/policy-generator.conf \
+        --output-file "$tmp/policy.yaml.sample"
+then
+    if ! diff -u etc/policy.yaml.sample "$tmp/policy.yaml.sample"; then
+        echo "run-tests: etc/policy.yaml.sample is stale; regenerate it" \
+             "with: .venv/bin/oslopolicy-sample-generator" \
+             "--config-file etc/policy-generator.conf" >&2
+        failed+=(sample-policy)
+    fi
+else
+    failed+=(sample-policy)
+fi
+
 step pytest
 # Two workers (the machine has two cores): every test picks its own ports,
 # temporary directories and databases. Pass -n 0 to run in one process.
