@@ -1,0 +1,264 @@
+"""Helpers shared by the functional image tests (create, read, update,
+delete): the request shapes of spec §19, a small HTTP server standing in
+for a remote image source, and raw-socket requests for the cases
+``requests`` cannot produce (a client that hangs up mid-body)."""
+
+import hashlib
+import html
+import http.server
+import json
+import socket
+import threading
+import time
+import urllib.parse
+import uuid
+
+import requests
+
+from tests import server as test_server
+
+FIVE_KB = b'*' * 5120
+FIVE_KB_MD5 = 'c2e5db72bd7fd153f53ede5da5a06de3'
+assert hashlib.md5(FIVE_KB).hexdigest() == FIVE_KB_MD5
+
+# Every image attribute a v1 JSON body carries (spec §5.4).
+DETAIL_KEYS = {'id', 'name', 'size', 'virtual_size', 'disk_format',
+               'container_format', 'checksum', 'min_disk', 'min_ram',
+               'status', 'is_public', 'protected', 'owner', 'created_at',
+               'updated_at', 'deleted_at', 'deleted', 'properties'}
+# Keys and header names that would reveal where the data is stored.
+STORAGE_KEYS = ('location', 'locations', 'location_data', 'direct_url',
+                'store', 'uri')
+
+
+def minimal_headers(name='Image1', public=True):
+    """The "minimal headers" of spec §19."""
+    headers = {'Content-Type': 'application/octet-stream',
+               'X-Image-Meta-Name': name,
+               'X-Image-Meta-disk_format': 'raw',
+               'X-Image-Meta-container_format': 'ovf'}
+    if public:
+        headers['X-Image-Meta-Is-Public'] = 'True'
+    return headers
+
+
+def images_url(api):
+    return api.url + '/v1/images'
+
+
+def image_url(api, image_id):
+    return '%s/v1/images/%s' % (api.url, image_id)
+
+
+def post(api, headers=None, data=None):
+    return requests.post(images_url(api), headers=headers or {}, data=data,
+                         timeout=30)
+
+
+def reserve(api, headers=None):
+    """Create a queued image (no data); returns its JSON."""
+    response = post(api, headers or {'X-Image-Meta-Name': 'reserved'})
+    assert response.status_code == 201, response.text
+    return response.json()['image']
+
+
+def upload(api, data=FIVE_KB, headers=None):
+    """Create an active image holding ``data``; returns its JSON."""
+    response = post(api, headers or minimal_headers(), data)
+    assert response.status_code == 201, response.text
+    return response.json()['image']
+
+
+def put(api, image_id, headers=None, data=None):
+    return requests.put(image_url(api, image_id), headers=headers or {},
+                        data=data, timeout=30)
+
+
+def head(api, image_id):
+    return requests.head(image_url(api, image_id), timeout=30)
+
+
+def get(api, image_id):
+    return requests.get(image_url(api, image_id), timeout=30)
+
+
+def delete(api, image_id):
+    return requests.delete(image_url(api, image_id), timeout=30)
+
+
+def status_of(api, image_id):
+    response = head(api, image_id)
+    assert response.status_code == 200, response.status_code
+    return response.headers['x-image-meta-status']
+
+
+def wait_for_status(api, image_id, wanted, timeout=15):
+    """Poll HEAD (as clients do) until the image exists and reaches a
+    status in ``wanted``; returns that status, or the last one seen (None:
+    never existed) on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = head(api, image_id)
+        status = response.headers.get('x-image-meta-status')
+        if status in wanted or time.monotonic() > deadline:
+            return status
+        time.sleep(0.05)
+
+
+def message(response):
+    """The error text of an answer as a reader sees it (the HTML page
+    requests' ``Accept: */*`` gets escapes quotes)."""
+    return html.unescape(response.text)
+
+
+def header_text(response, name):
+    """A response header as the UTF-8 text the server sent (requests
+    hands header bytes over latin-1-decoded)."""
+    value = response.headers[name]
+    return value.encode('latin-1').decode('utf-8')
+
+
+def files_of(api, image_id):
+    """The file store's files that belong to this image."""
+    return [name for name in api.stored_files() if image_id in name]
+
+
+def assert_no_storage_location(response):
+    """No store URI, or any key/header naming one, anywhere in the answer
+    (spec §5.3, §5.4, §7.8)."""
+    for name, value in response.headers.items():
+        assert 'file://' not in value, (name, value)
+        assert name.lower() not in ('x-image-meta-' + key
+                                    for key in STORAGE_KEYS), name
+    text = response.content.decode('utf-8', 'replace')
+    assert 'file://' not in text
+    if response.headers.get('Content-Type', '').startswith(
+            'application/json'):
+        body = json.loads(text)
+        for image in ([body['image']] if 'image' in body
+                      else body.get('images', [])):
+            for key in STORAGE_KEYS:
+                assert key not in image, key
+
+
+def new_id():
+    return str(uuid.uuid4())
+
+
+class HttpSource:
+    """A tiny HTTP server on 127.0.0.1 serving ``objects`` (path -> bytes)
+    with GET and HEAD; anything else is a 404."""
+
+    def __init__(self):
+        self.objects = {}
+        objects = self.objects
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _answer(self, with_body):
+                data = objects.get(urllib.parse.urlsplit(self.path).path)
+                if data is None:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header('Content-Type', 'application/octet-stream')
+                self.send_header('Content-Length', str(len(data)))
+                self.end_headers()
+                if with_body:
+                    self.wfile.write(data)
+
+            def do_GET(self):  # noqa: N802 - http.server's naming
+                self._answer(True)
+
+            def do_HEAD(self):  # noqa: N802
+                self._answer(False)
+
+            def log_message(self, *args):
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
+                                                       Handler)
+        self._server.daemon_threads = True
+        self.base = 'http://127.0.0.1:%d' % self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        daemon=True)
+        self._thread.start()
+
+    def add(self, path, data):
+        """Serve ``data`` at ``path``; returns its URL."""
+        self.objects[path] = data
+        return self.base + path
+
+    def url(self, path):
+        return self.base + path
+
+    def close(self):
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def send_raw(api, request_head, body_parts, read_answer=True):
+    """Send a hand-made HTTP request over a raw socket.
+
+    :param request_head: request line and headers, without the blank line.
+    :param body_parts: byte strings sent one after another.
+    :param read_answer: read the answer (False: hang up right after the
+        last part, like a client that dies mid-upload).
+    :returns: the raw answer bytes ('' when not read).
+    """
+    host, port = urllib.parse.urlsplit(api.url).netloc.split(':')
+    sock = socket.create_connection((host, int(port)), timeout=30)
+    try:
+        sock.sendall(request_head.encode('latin-1') + b'\r\n\r\n')
+        for part in body_parts:
+            sock.sendall(part)
+        if not read_answer:
+            return b''
+        chunks = []
+        while True:
+            data = sock.recv(65536)
+            if not data:
+                break
+            chunks.append(data)
+        return b''.join(chunks)
+    finally:
+        sock.close()
+
+
+def raw_status(answer):
+    """The status code of a raw HTTP answer."""
+    return int(answer.split(b' ', 2)[1])
+
+
+def _in_parallel(functions):
+    errors = []
+
+    def run(function):
+        try:
+            function()
+        except Exception as e:  # noqa: BLE001 - re-raised below
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(f,)) for f in functions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+
+
+def start_servers(*configs):
+    """Start one glance-lite-api per config, side by side (start-up is
+    mostly imports, so a module's servers come up in the time of one or
+    two). Returns them in the order of ``configs``."""
+    servers = [test_server.Server(config) for config in configs]
+    try:
+        _in_parallel([srv.start for srv in servers])
+    except Exception:
+        stop_servers(servers)
+        raise
+    return servers
+
+
+def stop_servers(servers):
+    _in_parallel([srv.stop for srv in servers if srv.process])
