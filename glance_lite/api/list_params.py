@@ -109,11 +109,15 @@ def parse(params, context):
         if not uuidutils.is_uuid_like(params['marker']):
             raise exception.Invalid("Invalid marker format")
         try:
-            marker = access.get_visible_image(context, params['marker'])
+            marker = db_api.image_get(params['marker'])
         except exception.ImageNotFound:
             marker = None
-        if marker is None or (marker['deleted'] and not context.is_admin
-                              and changes_since is None):
+        # A deleted marker: admins always, others only with changes-since
+        # (spec §10.4); otherwise the usual visibility rules (§4.4).
+        if marker is None or not access.is_visible(
+                context, dict(marker, deleted=False)) or (
+                marker['deleted'] and not context.is_admin
+                and changes_since is None):
             raise exception.Invalid(
                 "Invalid marker. Image could not be found.")
 
