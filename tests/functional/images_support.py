@@ -229,6 +229,25 @@ def raw_status(answer):
     return int(answer.split(b' ', 2)[1])
 
 
+def raw_headers(answer):
+    """The headers of a raw HTTP answer as {lower-case name: value}, both
+    decoded from UTF-8. (Python's http.client stops reading headers at the
+    first name that is not ASCII, so non-ASCII property headers can only
+    be checked on the raw bytes.)"""
+    head = answer.split(b'\r\n\r\n', 1)[0]
+    headers = {}
+    for line in head.split(b'\r\n')[1:]:
+        name, _, value = line.partition(b':')
+        headers[name.decode('utf-8').lower()] = value.strip().decode('utf-8')
+    return headers
+
+
+def utf8_head_line(text):
+    """A request line or header as ``send_raw`` takes it (latin-1 text)
+    carrying ``text`` as raw UTF-8 bytes."""
+    return text.encode('utf-8').decode('latin-1')
+
+
 def _in_parallel(functions):
     errors = []
 
