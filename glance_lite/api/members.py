@@ -87,6 +87,11 @@ class MembersController:
         image = self._image_for_members(context, image_id)
         memberships = body.get('memberships') if isinstance(body,
                                                             dict) else None
+        # Order of spec §11.3: quota (step 2), sharer (step 3), then the
+        # shape of the body (step 4).
+        if isinstance(memberships, list) and memberships:
+            quota.check_member_count(len(memberships))
+        self._check_sharer(context, image)
         if not isinstance(memberships, list):
             raise exception.Invalid("Invalid membership association")
         parsed = []
@@ -98,8 +103,6 @@ class MembersController:
                 raise exception.Invalid("Member id too long")
             parsed.append((entry['member_id'],
                            _can_share(entry.get('can_share'))))
-        quota.check_member_count(len(parsed))
-        self._check_sharer(context, image)
         db_api.member_replace_all(image_id, parsed)
         return _no_content()
 
@@ -131,19 +134,23 @@ class MembersController:
         image = self._image_for_members(context, image_id)
         self._check_sharer(context, image)
         if not db_api.member_delete(image_id, member_id):
-            raise exception.NotFound("%s is not a member of image %s"
-                                     % (member_id, image_id))
+            raise exception.NotFound("Membership could not be found.")
         return _no_content()
 
     def index_shared_images(self, req, member_id):
         """GET /v1/shared-images/{member}: 200 {"shared_images": [...]}."""
         context = _context(req)
         shared = []
+        own = member_id == context.owner
         for membership in db_api.member_list(member=member_id):
             try:
                 image = access.get_visible_image(context,
                                                  membership['image_id'])
             except exception.ImageNotFound:
+                continue
+            # Non-admins see memberships on their own images and their own
+            # memberships only (spec §11.6).
+            if not (own or access.is_mutable(context, image)):
                 continue
             if not access.is_deleted(image):
                 shared.append({'image_id': membership['image_id'],
