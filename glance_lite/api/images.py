@@ -36,6 +36,19 @@ SERVER_MANAGED = ('status', 'id', 'created_at', 'updated_at', 'deleted_at',
                   'deleted')
 
 
+# Core attributes stored as non-null integers: an empty header for one of
+# them means "not given" (spec §18 Q5), not "set to null".
+NOT_NULL_INTEGERS = ('size', 'min_disk', 'min_ram')
+
+
+def _parse_meta(req):
+    meta = image_headers.parse_request(req.headers)
+    for field in NOT_NULL_INTEGERS:
+        if field in meta.core and meta.core[field] is None:
+            del meta.core[field]
+    return meta
+
+
 def _context(req):
     return req.environ['glance_lite.context']
 
@@ -258,7 +271,7 @@ class ImagesController:
         every check that can be made before storing anything is made first.
         """
         context = _context(req)
-        meta = image_headers.parse_request(req.headers)
+        meta = _parse_meta(req)
         has_body = _has_body(req)
         _check_size_cap(req, meta)
         _authorize_change(context, meta, has_body, 'add_image')
@@ -305,7 +318,7 @@ class ImagesController:
         source to a queued image (spec §7).
         """
         context = _context(req)
-        meta = image_headers.parse_request(req.headers)
+        meta = _parse_meta(req)
         has_body = _has_body(req)
         _check_size_cap(req, meta)
         _authorize_change(context, meta, has_body, 'modify_image')
