@@ -31,6 +31,58 @@ STORAGE_KEYS = ('location', 'locations', 'location_data', 'direct_url',
                 'store', 'uri')
 
 
+# Headers a client can get wrong; none of them may answer 500 (spec
+# §12.3: 500 only for unexpected internal errors).
+MALFORMED_HEADERS = [
+    {'x-image-meta-size': ''},
+    {'x-image-meta-min_disk': ''},
+    {'x-image-meta-min_ram': ''},
+    {'x-image-meta-virtual_size': ''},
+    {'x-image-meta-size': '99999999999999999999999999'},
+    {'x-image-meta-virtual_size': '99999999999999999999999999'},
+    {'x-image-meta-min_ram': '1e3'},
+    {'x-image-meta-size': '0x10'},
+    {'x-image-meta-id': 'x' * 100},
+    {'x-image-meta-id': '{12345678-1234-5678-1234-567812345678}'},
+    {'x-image-meta-id': ''},
+    {'x-image-meta-created_at': '9999-99-99'},
+    {'x-image-meta-updated_at': '0001-01-01T00:00:00'},
+    {'x-image-meta-deleted_at': '2012-13-45T99:99:99'},
+    {'x-image-meta-created_at': '1' * 400},
+    {'x-image-meta-name': b'\xff\xfe'},
+    {'x-image-meta-name': '%FF%FE'},
+    {'x-image-meta-name': 'caf\xc3'},
+    {'x-image-meta-name': '\U0001F600'.encode('utf-8')},
+    {'x-image-meta-property-k': '%F0%9F%98%80'},
+    {'x-image-meta-property-' + 'k' * 256: 'v'},
+    {'x-image-meta-property-%FF': 'v'},
+    {'x-image-meta-%FF': 'v'},
+    {'x-image-meta-': 'v'},
+    {'x-image-meta-checksum': 'c' * 33},
+    {'x-image-meta-disk_format': ''},
+    {'x-image-meta-disk_format': 'x' * 300},
+    {'x-image-meta-store': ''},
+    {'x-image-meta-location': 'http://[::1'},
+    {'x-image-meta-location': 'http://127.0.0.1:99999/x'},
+    {'x-image-meta-location': 'http://127.0.0.1:1/unreachable'},
+    {'x-glance-api-copy-from': 'http://[bad'},
+    {'x-glance-api-copy-from': 'http://127.0.0.1:1/unreachable'},
+    {'x-image-meta-is_public': 'banana'},
+    {'x-glance-registry-purge-props': '\x7f'},
+]
+
+
+def with_formats_for_sources(headers):
+    """``headers`` plus formats when they name an external source, so the
+    source itself is what gets judged."""
+    headers = dict(headers)
+    if 'x-image-meta-location' in headers or (
+            'x-glance-api-copy-from' in headers):
+        headers.update({'x-image-meta-disk_format': 'raw',
+                        'x-image-meta-container_format': 'bare'})
+    return headers
+
+
 def minimal_headers(name='Image1', public=True):
     """The "minimal headers" of spec §19."""
     headers = {'Content-Type': 'application/octet-stream',
