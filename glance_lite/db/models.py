@@ -13,7 +13,8 @@ from sqlalchemy import orm
 Timestamp = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql',
                                        'mariadb')
 # Exact, case-sensitive matching and ordering on MySQL/MariaDB as on the
-# other engines: v1 filters are exact matches.
+# other engines: v1 filters are exact matches. Migration 0002 moves the
+# matched text columns to a NO PAD binary collation ('foo' != 'foo ').
 TABLE_ARGS = {'mysql_charset': 'utf8mb4', 'mysql_collate': 'utf8mb4_bin',
               'mysql_engine': 'InnoDB'}
 
@@ -76,7 +77,9 @@ class ImageProperty(Base):
     image_id = sa.Column(sa.String(36), sa.ForeignKey('images.id'),
                          nullable=False)
     name = sa.Column(sa.String(255), nullable=False)
-    value = sa.Column(sa.Text)
+    # Unbounded (spec §5.6): MySQL's TEXT stops at 64 KiB.
+    value = sa.Column(sa.Text().with_variant(mysql.LONGTEXT(), 'mysql',
+                                             'mariadb'))
 
     image = orm.relationship('Image', back_populates='properties')
 
