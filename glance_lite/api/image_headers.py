@@ -82,6 +82,10 @@ def decode_header_text(raw, what):
     if any(ord(ch) > 0xFFFF for ch in text):
         raise exception.Invalid(
             "Header %s can't contain 4 byte unicode characters." % what)
+    if '\x00' in text:
+        # No catalogue engine can hold it everywhere (PostgreSQL refuses).
+        raise exception.Invalid(
+            "Header %s can't contain NUL characters." % what)
     return text
 
 
