@@ -316,6 +316,19 @@ def test_four_byte_unicode_is_invalid(raw):
         parse({'x-image-meta-property-' + raw: 'v'})
 
 
+@pytest.mark.parametrize('raw', ['a%00b', '%00'])
+def test_nul_is_invalid(raw):
+    # Validated up front: the catalogue cannot store it on every engine.
+    with pytest.raises(exception.Invalid):
+        parse({'x-image-meta-name': raw})
+    with pytest.raises(exception.Invalid):
+        parse({'x-image-meta-property-p': raw})
+    with pytest.raises(exception.Invalid):
+        parse({'x-image-meta-property-' + raw: 'v'})
+    with pytest.raises(exception.Invalid):
+        parse({'x-glance-api-copy-from': 'http://h/' + raw})
+
+
 def test_bmp_characters_are_fine():
     text = '\uffff\u4e2d\u0416'
     assert parse({'x-image-meta-name': wsgi_str(text)}).core == {
