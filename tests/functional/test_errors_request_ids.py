@@ -9,7 +9,7 @@ import uuid
 import pytest
 import requests
 
-from tests import server as test_server
+from tests.functional import _parallel
 
 MINIMAL = {'Content-Type': 'application/octet-stream',
            'x-image-meta-name': 'Image1',
@@ -29,33 +29,42 @@ def _who(tenant=None, roles='', user=None):
 
 
 @pytest.fixture(scope='module')
+def servers():
+    """Started together: noauth, trusted-auth, and trusted-auth with the
+    non-default identity options of scenarios 141, 143 and 144 (anonymous
+    read-only access, admin_role = superuser, owner_is_tenant = false)."""
+    started = _parallel.start(
+        None,
+        {'paste_deploy': {'flavor': 'trusted-auth'}},
+        {'paste_deploy': {'flavor': 'trusted-auth'},
+         'DEFAULT': {'allow_anonymous_access': 'true',
+                     'admin_role': 'superuser',
+                     'owner_is_tenant': 'false'}})
+    yield started
+    _parallel.stop(*started)
+
+
+@pytest.fixture(scope='module')
+def api(servers):
+    return servers[0]
+
+
+@pytest.fixture(scope='module')
+def trusted(servers):
+    return servers[1]
+
+
+@pytest.fixture(scope='module')
+def variant(servers):
+    return servers[2]
+
+
+@pytest.fixture(scope='module')
 def image_id(api):
     response = requests.post(api.url + '/v1/images', headers=MINIMAL,
                              data=b'*' * 100)
     assert response.status_code == 201, response.text
     return response.json()['image']['id']
-
-
-@pytest.fixture(scope='module')
-def trusted():
-    srv = test_server.Server(
-        {'paste_deploy': {'flavor': 'trusted-auth'}}).start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture(scope='module')
-def variant():
-    """Trusted-auth with the non-default identity options of scenarios
-    141, 143 and 144: anonymous read-only access, admin_role = superuser,
-    owner_is_tenant = false."""
-    srv = test_server.Server({
-        'paste_deploy': {'flavor': 'trusted-auth'},
-        'DEFAULT': {'allow_anonymous_access': 'true',
-                    'admin_role': 'superuser',
-                    'owner_is_tenant': 'false'}}).start()
-    yield srv
-    srv.stop()
 
 
 # Scenario 140: every v1 response carries a request id ----------------------

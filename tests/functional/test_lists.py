@@ -11,7 +11,7 @@ import uuid
 import pytest
 import requests
 
-from tests import server as test_server
+from tests.functional import _parallel
 
 FIVE_KB = b'*' * 5120
 FIVE_KB_MD5 = 'c2e5db72bd7fd153f53ede5da5a06de3'
@@ -27,6 +27,22 @@ DETAIL_KEYS = {'id', 'name', 'size', 'virtual_size', 'disk_format',
                'updated_at', 'deleted_at', 'deleted', 'properties'}
 SORT_KEYS = ('name', 'status', 'container_format', 'disk_format', 'size',
              'id', 'created_at', 'updated_at')
+
+
+@pytest.fixture(scope='module')
+def servers():
+    """Started together: the shared noauth server, two noauth servers
+    whose catalogues belong to one scenario each (111, 117), and a
+    trusted-auth server (118, 119)."""
+    started = _parallel.start(None, None, None,
+                              {'paste_deploy': {'flavor': 'trusted-auth'}})
+    yield started
+    _parallel.stop(*started)
+
+
+@pytest.fixture(scope='module')
+def api(servers):
+    return servers[0]
 
 
 def _upload(url, name, data=FIVE_KB, headers=None):
@@ -159,9 +175,9 @@ def test_property_filter_key_is_case_sensitive(api, distro_images):
 # Scenario 111 -------------------------------------------------------------
 
 @pytest.fixture(scope='module')
-def four_reserved():
+def four_reserved(servers):
     """A fresh server with the four reserved images of scenario 111."""
-    srv = test_server.Server().start()
+    srv = servers[1]
     yesterday = _utcnow() - datetime.timedelta(days=1)
     _reserve(srv.url, {'x-image-meta-name': 'Image1',
                        'x-image-meta-disk_format': 'vdi',
@@ -188,8 +204,7 @@ def four_reserved():
                        'x-image-meta-size': '22',
                        'x-image-meta-is_public': 'False'})
     srv.yesterday = yesterday
-    yield srv
-    srv.stop()
+    return srv
 
 
 @pytest.mark.parametrize('params,detail,count', [
@@ -467,9 +482,9 @@ def test_default_order_breaks_ties_by_created_at_then_id(api,
 # Scenario 117 -------------------------------------------------------------
 
 @pytest.fixture(scope='module')
-def abc_images():
+def abc_images(servers):
     """A (active), B (deleted just now), C (two days in the future)."""
-    srv = test_server.Server().start()
+    srv = servers[2]
     a = _upload(srv.url, 'A')
     b = _upload(srv.url, 'B')
     c = _upload(srv.url, 'C')
@@ -479,8 +494,7 @@ def abc_images():
     _set_timestamps(srv, c['id'], future)
     srv.ids = {'A': a['id'], 'B': b['id'], 'C': c['id']}
     srv.future = future
-    yield srv
-    srv.stop()
+    return srv
 
 
 def _names(srv, images):
@@ -566,11 +580,10 @@ def _tenant(tenant=None, roles=''):
 
 
 @pytest.fixture(scope='module')
-def eight_images():
+def eight_images(servers):
     """Trusted-auth server; owners admin, tenant1, tenant2 and none, each
     with a public and a private image."""
-    srv = test_server.Server(
-        {'paste_deploy': {'flavor': 'trusted-auth'}}).start()
+    srv = servers[3]
     for owner in ('admin', 'tenant1', 'tenant2', ''):
         for public in ('True', 'False'):
             headers = dict(ADMIN, **{'X-Tenant-Id': 'admin',
@@ -580,8 +593,7 @@ def eight_images():
             response = requests.post(srv.url + '/v1/images', headers=headers)
             assert response.status_code == 201, response.text
             assert response.json()['image']['owner'] == (owner or None)
-    yield srv
-    srv.stop()
+    return srv
 
 
 def _owners(srv, headers, params=None):

@@ -7,7 +7,7 @@ import uuid
 import pytest
 import requests
 
-from tests import server as test_server
+from tests.functional import _parallel
 
 MINIMAL = {'Content-Type': 'application/octet-stream',
            'x-image-meta-name': 'Image1',
@@ -18,25 +18,28 @@ QUOTA_MESSAGE = ('The limit has been exceeded on the number of allowed '
                  'image members for this image.')
 
 
-def _start(config):
-    return test_server.Server(config).start()
+@pytest.fixture(scope='module')
+def servers():
+    """Started together: no-auth with the functional tests' member quota
+    (10), trusted-auth with unlimited members, and no-auth with a member
+    quota of 0."""
+    started = _parallel.start(
+        {'DEFAULT': {'image_member_quota': 10}},
+        {'paste_deploy': {'flavor': 'trusted-auth'},
+         'DEFAULT': {'image_member_quota': -1}},
+        {'DEFAULT': {'image_member_quota': 0}})
+    yield started
+    _parallel.stop(*started)
 
 
 @pytest.fixture(scope='module')
-def noauth():
-    """The functional-test setting: no-auth, image_member_quota = 10."""
-    srv = _start({'DEFAULT': {'image_member_quota': 10}})
-    yield srv
-    srv.stop()
+def noauth(servers):
+    return servers[0]
 
 
 @pytest.fixture(scope='module')
-def trusted():
-    """Trusted-auth flavor, unlimited members."""
-    srv = _start({'paste_deploy': {'flavor': 'trusted-auth'},
-                  'DEFAULT': {'image_member_quota': -1}})
-    yield srv
-    srv.stop()
+def trusted(servers):
+    return servers[1]
 
 
 def _who(tenant=None, roles='', user=None):
@@ -50,13 +53,16 @@ def _who(tenant=None, roles='', user=None):
 ADMIN = _who(None, 'admin', user='the-admin')
 
 
-def _create(srv, headers=None, public=False, owner=None):
+def _create(srv, headers=None, public=False, owner=None, data=False):
+    """A new image: queued (metadata only), or active with ``DATA``."""
     all_headers = dict(MINIMAL, **(headers or {}))
     all_headers['x-image-meta-is_public'] = str(public)
     if owner is not None:
         all_headers['x-image-meta-owner'] = owner
+    if not data:
+        del all_headers['Content-Type']
     response = requests.post(srv.url + '/v1/images', headers=all_headers,
-                             data=DATA)
+                             data=DATA if data else None)
     assert response.status_code == 201, response.text
     return response.json()['image']['id']
 
@@ -259,8 +265,8 @@ def test_removed_member_re_added_without_body_is_restored(noauth):
 
 # Scenario 130 -------------------------------------------------------------
 
-def test_member_quota_zero_refuses_any_member(make_api):
-    srv = make_api({'DEFAULT': {'image_member_quota': 0}})
+def test_member_quota_zero_refuses_any_member(servers):
+    srv = servers[2]
     image_id = _create(srv)
     response = _put_member(srv, image_id, 'pattieblack')
     assert response.status_code == 413
@@ -330,16 +336,15 @@ def test_replace_with_json_that_is_not_object_or_list_answers_400(noauth,
 
 # Scenario 132 -------------------------------------------------------------
 
-def test_replace_over_quota_leaves_the_list_unchanged(make_api):
-    srv = make_api({'DEFAULT': {'image_member_quota': 1}})
-    image_id = _create(srv)
-    assert _replace(srv, image_id, [{'member_id': 'baz'}]).status_code == 204
-    response = _replace(srv, image_id, [{'member_id': 'foo1'},
-                                        {'member_id': 'foo2'}])
+def test_replace_over_quota_leaves_the_list_unchanged(noauth):
+    image_id = _create(noauth)
+    assert _replace(noauth, image_id,
+                    [{'member_id': 'baz'}]).status_code == 204
+    response = _replace(noauth, image_id, _member_ids(11))
     assert response.status_code == 413
-    assert 'Attempted: 2, Maximum: 1' in response.text
-    assert _members(srv, image_id) == [{'member_id': 'baz',
-                                        'can_share': False}]
+    assert 'Attempted: 11, Maximum: 10' in response.text
+    assert _members(noauth, image_id) == [{'member_id': 'baz',
+                                           'can_share': False}]
 
 
 def test_replace_makes_the_list_exactly_the_given_members(noauth):
@@ -507,7 +512,7 @@ def test_shared_images_forgets_a_removed_membership(noauth):
 @pytest.fixture(scope='module')
 def shared_private(trusted):
     """tenant1's private image shared with tenant2 and tenant4."""
-    image_id = _create(trusted, _who('tenant1'))
+    image_id = _create(trusted, _who('tenant1'), data=True)
     for member in ('tenant2', 'tenant4'):
         assert _put_member(trusted, image_id, member,
                            headers=_who('tenant1')).status_code == 204

@@ -6,6 +6,8 @@ import uuid
 import pytest
 import requests
 
+from tests.functional import _parallel
+
 MINIMAL = {'Content-Type': 'application/octet-stream',
            'x-image-meta-name': 'Image1',
            'x-image-meta-disk_format': 'raw',
@@ -22,6 +24,20 @@ def _versions(url):
         {'id': 'v1.0', 'status': 'DEPRECATED',
          'links': [{'rel': 'self', 'href': href}]},
     ]}
+
+
+@pytest.fixture(scope='module')
+def servers():
+    """The default noauth server and one with enable_v1_api = false,
+    started together."""
+    started = _parallel.start(None, {'DEFAULT': {'enable_v1_api': 'false'}})
+    yield started
+    _parallel.stop(*started)
+
+
+@pytest.fixture(scope='module')
+def api(servers):
+    return servers[0]
 
 
 @pytest.fixture(scope='module')
@@ -164,8 +180,8 @@ def test_v1_versions_is_not_a_route(api):
 
 # Scenario 8 ---------------------------------------------------------------
 
-def test_v1_disabled_answers_300_with_no_v1_versions(make_api):
-    api = make_api({'DEFAULT': {'enable_v1_api': 'false'}})
+def test_v1_disabled_answers_300_with_no_v1_versions(servers):
+    api = servers[1]
     response = requests.get(api.url + '/v1/images')
     assert response.status_code == 300
     assert response.json() == {'versions': []}
