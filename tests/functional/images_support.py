@@ -102,9 +102,14 @@ def image_url(api, image_id):
     return '%s/v1/images/%s' % (api.url, image_id)
 
 
+# One keep-alive session, as python-glanceclient uses: requests after an
+# early answer (a refused upload whose body was not read) must still work.
+session = requests.Session()
+
+
 def post(api, headers=None, data=None):
-    return requests.post(images_url(api), headers=headers or {}, data=data,
-                         timeout=30)
+    return session.post(images_url(api), headers=headers or {}, data=data,
+                        timeout=30)
 
 
 def reserve(api, headers=None):
@@ -122,20 +127,20 @@ def upload(api, data=FIVE_KB, headers=None):
 
 
 def put(api, image_id, headers=None, data=None):
-    return requests.put(image_url(api, image_id), headers=headers or {},
-                        data=data, timeout=30)
+    return session.put(image_url(api, image_id), headers=headers or {},
+                       data=data, timeout=30)
 
 
 def head(api, image_id):
-    return requests.head(image_url(api, image_id), timeout=30)
+    return session.head(image_url(api, image_id), timeout=30)
 
 
 def get(api, image_id):
-    return requests.get(image_url(api, image_id), timeout=30)
+    return session.get(image_url(api, image_id), timeout=30)
 
 
 def delete(api, image_id):
-    return requests.delete(image_url(api, image_id), timeout=30)
+    return session.delete(image_url(api, image_id), timeout=30)
 
 
 def status_of(api, image_id):
@@ -333,3 +338,42 @@ def start_servers(*configs):
 
 def stop_servers(servers):
     _in_parallel([srv.stop for srv in servers if srv.process])
+
+
+# The servers of the four image test modules, by role. "default" is on
+# embedded defaults; "limits" has a 512-byte cap, a property quota of 2
+# and only the formats foo and ami; "untouched" is kept empty for the
+# empty-catalogue scenario; "delayed" has delayed_delete; "to_restart" is
+# stopped and restarted with another configuration by the read tests.
+LIMITS_CONFIG = {
+    'DEFAULT': {'image_size_cap': 512, 'image_property_quota': 2},
+    'image_format': {'disk_formats': 'foo, ami',
+                     'container_formats': 'foo, ami'},
+}
+SERVER_CONFIGS = {
+    'default': None,
+    'limits': LIMITS_CONFIG,
+    'untouched': None,
+    'delayed': {'DEFAULT': {'delayed_delete': 'true'}},
+    'to_restart': None,
+}
+_shared = {}
+_shared_lock = threading.Lock()
+
+
+def shared_servers(request):
+    """{role: server} for SERVER_CONFIGS, started together the first time
+    a module asks (start-up is mostly imports: five cost little more than
+    two) and stopped when the test session ends."""
+    with _shared_lock:
+        if not _shared:
+            started = start_servers(*SERVER_CONFIGS.values())
+            _shared.update(zip(SERVER_CONFIGS, started))
+            request.session.addfinalizer(_stop_shared)
+    return _shared
+
+
+def _stop_shared():
+    with _shared_lock:
+        stop_servers(list(_shared.values()))
+        _shared.clear()

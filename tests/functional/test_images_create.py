@@ -2,7 +2,8 @@
 
 Scenarios 40 (storage quota), 53 (policy overrides) and 55 (tenants and
 roles) need Keystone-style identities, policy files or a storage quota and
-are not covered here.
+are not covered here. 54 runs against a property quota of 2 (the limits
+server the update tests share) instead of 1: the rule is the same.
 """
 
 import hashlib
@@ -13,40 +14,29 @@ import requests
 
 from tests.functional import images_support as s
 
-# One server with the non-default limits and formats several scenarios
-# need (§19 29, 39, 54): a 512-byte cap, one custom property, and only the
-# formats `foo` (plus `ami`, for the chunked cap scenario).
-LIMITS_CONFIG = {
-    'DEFAULT': {'image_size_cap': 512, 'image_property_quota': 1},
-    'image_format': {'disk_formats': 'foo, ami',
-                     'container_formats': 'foo, ami'},
-}
-
 
 @pytest.fixture(scope='module')
-def servers():
-    """This module's servers, started together: default configuration,
-    LIMITS_CONFIG, and one left empty for the empty-catalogue scenario."""
-    started = s.start_servers(None, LIMITS_CONFIG, None)
-    yield started
-    s.stop_servers(started)
+def servers(request):
+    """default, limits (512-byte cap, property quota 2, formats foo and
+    ami: §19 29, 39, 54) and untouched (§19 15); see images_support."""
+    return s.shared_servers(request)
 
 
 @pytest.fixture(scope='module')
 def api(servers):
-    """A glance-lite-api on embedded defaults, shared by this module."""
-    return servers[0]
+    """A glance-lite-api on embedded defaults, shared by the image tests."""
+    return servers['default']
 
 
 @pytest.fixture(scope='module')
 def limits_api(servers):
-    return servers[1]
+    return servers['limits']
 
 
 @pytest.fixture(scope='module')
 def untouched_api(servers):
-    """A server no other test of this module writes to."""
-    return servers[2]
+    """A server no other test writes to."""
+    return servers['untouched']
 
 
 @pytest.fixture(scope='module')
@@ -762,10 +752,11 @@ def test_more_custom_properties_than_the_quota_is_too_large(limits_api):
     image_id = s.new_id()
     response = s.post(limits_api, {'x-image-meta-property-k1': 'v1',
                                    'x-image-meta-property-k2': 'v2',
+                                   'x-image-meta-property-k3': 'v3',
                                    'X-Image-Meta-Id': image_id})
 
     assert response.status_code == 413
-    assert 'Attempted: 2, Maximum: 1' in s.message(response)
+    assert 'Attempted: 3, Maximum: 2' in s.message(response)
     _assert_not_created(limits_api, image_id)
 
 

@@ -13,25 +13,22 @@ import requests
 
 from tests.functional import images_support as s
 
-DELAYED_CONFIG = {'DEFAULT': {'delayed_delete': 'true'}}
-
 
 @pytest.fixture(scope='module')
-def servers():
-    started = s.start_servers(None, DELAYED_CONFIG)
-    yield started
-    s.stop_servers(started)
+def servers(request):
+    """default, and delayed (delayed_delete = true); see images_support."""
+    return s.shared_servers(request)
 
 
 @pytest.fixture(scope='module')
 def api(servers):
-    """A glance-lite-api on embedded defaults, shared by this module."""
-    return servers[0]
+    """A glance-lite-api on embedded defaults, shared by the image tests."""
+    return servers['default']
 
 
 @pytest.fixture(scope='module')
 def delayed_api(servers):
-    return servers[1]
+    return servers['delayed']
 
 
 # 98

@@ -33,17 +33,15 @@ def source():
 
 
 @pytest.fixture(scope='module')
-def servers():
-    """The module's default server, and one to be restarted (below)."""
-    started = s.start_servers(None, None)
-    yield started
-    s.stop_servers(started)
+def servers(request):
+    """default, and to_restart (below); see images_support."""
+    return s.shared_servers(request)
 
 
 @pytest.fixture(scope='module')
 def api(servers):
-    """A glance-lite-api on embedded defaults, shared by this module."""
-    return servers[0]
+    """A glance-lite-api on embedded defaults, shared by the image tests."""
+    return servers['default']
 
 
 @pytest.fixture(scope='module')
@@ -53,7 +51,7 @@ def restarted(servers, source):
 
     :returns: (server, {'upload': image, 'location': image}).
     """
-    first = servers[1]
+    first = servers['to_restart']
     images = {
         'upload': s.upload(first),
         'location': s.upload(first, None, {

@@ -3,8 +3,9 @@
 
 Not covered: 78's non-admin half and 93 (tenants and roles), 87 and 95
 (policy overrides). 70 and 94 run against a property quota of 2 instead
-of the catalogue's 10 and 1, so that one extra server serves both (and
-88's size cap): the counting rules they prove are the same.
+of the catalogue's 10 and 1, so that one extra server (shared with the
+create tests) serves both and 88's size cap: the counting rules they
+prove are the same.
 """
 
 import os
@@ -16,27 +17,23 @@ import requests
 
 from tests.functional import images_support as s
 
-# image_property_quota 2 (§19 70, 94) and a 512-byte cap (§19 88).
-LIMITS_CONFIG = {'DEFAULT': {'image_size_cap': 512,
-                             'image_property_quota': 2}}
-
 
 @pytest.fixture(scope='module')
-def servers():
-    started = s.start_servers(None, LIMITS_CONFIG)
-    yield started
-    s.stop_servers(started)
+def servers(request):
+    """default, and limits (512-byte cap, property quota 2, formats foo
+    and ami: §19 70, 88, 90, 94); see images_support."""
+    return s.shared_servers(request)
 
 
 @pytest.fixture(scope='module')
 def api(servers):
-    """A glance-lite-api on embedded defaults, shared by this module."""
-    return servers[0]
+    """A glance-lite-api on embedded defaults, shared by the image tests."""
+    return servers['default']
 
 
 @pytest.fixture(scope='module')
 def limits_api(servers):
-    return servers[1]
+    return servers['limits']
 
 
 @pytest.fixture(scope='module')
@@ -67,6 +64,14 @@ def _upload_headers(**extra):
     headers = {'Content-Type': 'application/octet-stream',
                'X-Image-Meta-disk_format': 'raw',
                'X-Image-Meta-container_format': 'bare'}
+    headers.update(extra)
+    return headers
+
+
+def _limits_upload_headers(**extra):
+    """Upload headers in the formats the limits server allows."""
+    headers = {'Content-Type': 'application/octet-stream',
+               'X-Image-Meta-disk_format': 'ami'}
     headers.update(extra)
     return headers
 
@@ -168,7 +173,7 @@ def test_put_sets_custom_properties(api):
 
 def test_more_properties_than_the_quota_is_refused_and_changes_nothing(
         limits_api):
-    image = s.upload(limits_api, b'data', _upload_headers(**{
+    image = s.upload(limits_api, b'data', _limits_upload_headers(**{
         'X-Image-Meta-Is-Public': 'True',
         'X-Image-Meta-Property-Distro': 'Ubuntu',
         'X-Image-Meta-Property-Arch': 'x86_64'}))
@@ -532,9 +537,9 @@ def test_declared_size_over_the_cap_is_refused(api):
 
 
 def test_content_length_over_the_cap_is_refused(limits_api):
-    image = s.upload(limits_api, b'small', _upload_headers())
+    image = s.upload(limits_api, b'small', _limits_upload_headers())
 
-    response = s.put(limits_api, image['id'], _upload_headers(),
+    response = s.put(limits_api, image['id'], _limits_upload_headers(),
                      b'x' * 513)
 
     assert response.status_code == 400
@@ -579,7 +584,7 @@ def test_unexpected_store_failure_is_a_server_error_and_kills(limits_api):
     try:
         with open(datadir, 'w'):
             pass
-        response = s.put(limits_api, image['id'], _upload_headers(),
+        response = s.put(limits_api, image['id'], _limits_upload_headers(),
                          b'data')
     finally:
         os.remove(datadir)
