@@ -442,3 +442,30 @@ def test_every_request_is_logged_exactly_once(api):
         ids.append(response.headers['x-openstack-request-id'])
     for request_id in ids:
         assert len(_log_lines(api, request_id)) == 1
+
+
+# Identity headers (spec §4.1) ----------------------------------------------
+
+def test_project_id_header_wins_over_tenant_id(trusted):
+    response = requests.post(trusted.url + '/v1/images', headers={
+        'X-Identity-Status': 'Confirmed', 'X-User-Id': 'u1',
+        'X-Project-Id': 'project-p', 'X-Tenant-Id': 'tenant-t'})
+    assert response.status_code == 201, response.text
+    assert response.json()['image']['owner'] == 'project-p'
+
+
+def test_tenant_id_header_alone_gives_the_owner(trusted):
+    response = requests.post(trusted.url + '/v1/images', headers={
+        'X-Identity-Status': 'Confirmed', 'X-User-Id': 'u1',
+        'X-Tenant-Id': 'tenant-t'})
+    assert response.status_code == 201, response.text
+    assert response.json()['image']['owner'] == 'tenant-t'
+
+
+def test_x_role_is_read_when_x_roles_is_absent(trusted):
+    response = requests.post(trusted.url + '/v1/images', headers={
+        'X-Identity-Status': 'Confirmed', 'X-User-Id': 'u1',
+        'X-Tenant-Id': 'tenant-t', 'X-Role': 'admin',
+        'x-image-meta-owner': 'someone-else'})
+    assert response.status_code == 201, response.text
+    assert response.json()['image']['owner'] == 'someone-else'
