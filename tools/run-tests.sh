@@ -70,6 +70,10 @@ else
     failed+=(sample-policy)
 fi
 
+# A real Keystone for tests/integration, in its own virtualenv.
+step keystone-setup
+tools/keystone/setup.sh || failed+=(keystone-setup)
+
 step pytest
 # Two workers (the machine has two cores): every test picks its own ports,
 # temporary directories and databases. Pass -n 0 to run in one process.
