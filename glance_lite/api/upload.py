@@ -28,13 +28,34 @@ class _BoundedReader:
         self._limit = limit
         self._quota = None
         self.bytes_read = 0
+        self.over_cap = False
 
     def limit_to_quota(self, remaining):
         self._quota = remaining
 
+    def read(self, size=-1):
+        if size is None or size < 0:
+            size = READ_CHUNK_SIZE
+        return self._account(self._read(size))
+
+    def drain(self):
+        """Read the rest without keeping it or enforcing any limit (the
+        cap was crossed but the real size is still wanted); returns the
+        total byte count, as far as the sender got."""
+        try:
+            while True:
+                data = self._read(READ_CHUNK_SIZE)
+                if not data:
+                    break
+                self.bytes_read += len(data)
+        except exception.ClientDisconnected:
+            pass
+        return self.bytes_read
+
     def _account(self, data):
         self.bytes_read += len(data)
         if self.bytes_read > self._limit:
+            self.over_cap = True
             raise exception.LimitExceeded(
                 "Denying attempt to upload image larger than %d bytes."
                 % self._limit)
@@ -61,11 +82,9 @@ class RequestBodyReader(_BoundedReader):
         self._stream = stream
         self._remaining = content_length
 
-    def read(self, size=-1):
+    def _read(self, size):
         if self._remaining == 0:
             return b''
-        if size is None or size < 0:
-            size = READ_CHUNK_SIZE
         if self._remaining is not None:
             size = min(size, self._remaining)
         try:
@@ -79,7 +98,7 @@ class RequestBodyReader(_BoundedReader):
             if not data:
                 raise exception.ClientDisconnected()
             self._remaining -= len(data)
-        return self._account(data)
+        return data
 
 
 class IteratorReader(_BoundedReader):
@@ -90,16 +109,21 @@ class IteratorReader(_BoundedReader):
         self._chunks = iter(chunks)
         self._buffer = b''
 
-    def read(self, size=-1):
-        if size is None or size < 0:
-            size = READ_CHUNK_SIZE
+    def _read(self, size):
         while len(self._buffer) < size:
             try:
                 self._buffer += next(self._chunks)
             except StopIteration:
                 break
         data, self._buffer = self._buffer[:size], self._buffer[size:]
-        return self._account(data)
+        return data
+
+
+def _mismatch(field, declared, actual):
+    return exception.Invalid(
+        "Supplied %s (%s) and %s generated from uploaded image (%s) did "
+        "not match. Setting image status to 'killed'."
+        % (field, declared, field, actual))
 
 
 def _kill(image_id):
@@ -134,6 +158,14 @@ def upload(image, data, store_name=None, owner=None):
         quota.check_storage(image.get('size') or 0, remaining)
         data.limit_to_quota(remaining)
         url, size, checksum, metadata = store.add(image_id, data, store_name)
+    except exception.LimitExceeded:
+        _kill(image_id)
+        if image.get('size') and data.over_cap:
+            # A size was declared (within the cap): the stream is not
+            # capped then, the answer is the mismatch (spec §6.6). The
+            # bytes past the cap are counted, never stored.
+            raise _mismatch('size', image['size'], data.drain())
+        raise
     except Exception:
         _kill(image_id)
         raise
@@ -152,10 +184,7 @@ def upload(image, data, store_name=None, owner=None):
     if mismatch:
         store.delete_quietly(url)
         _kill(image_id)
-        raise exception.Invalid(
-            "Supplied %s (%s) and %s generated from uploaded image (%s) did "
-            "not match. Setting image status to 'killed'."
-            % (mismatch[0], mismatch[1], mismatch[0], mismatch[2]))
+        raise _mismatch(*mismatch)
     try:
         return db_api.image_transition(
             image_id, image_status.ACTIVE,
