@@ -7,6 +7,7 @@ server the update tests share) instead of 1: the rule is the same.
 """
 
 import hashlib
+import socket
 import time
 
 import pytest
@@ -152,6 +153,18 @@ def test_reserve_declaring_size_zero_creates_active_empty_image(api):
     data = s.get(api, image_id)
     assert data.status_code == 200
     assert data.content == b''
+
+
+def test_upload_declaring_size_zero_records_the_real_size(api):
+    # §18 Q13: size 0 means "no declaration", never a mismatch.
+    headers = dict(s.minimal_headers(), **{'X-Image-Meta-Size': '0'})
+
+    response = s.post(api, headers, s.FIVE_KB)
+
+    assert response.status_code == 201
+    assert response.json()['image']['status'] == 'active'
+    assert response.json()['image']['size'] == 5120
+    assert s.get(api, response.json()['image']['id']).content == s.FIVE_KB
 
 
 # 20
@@ -492,6 +505,24 @@ def test_content_length_over_the_cap_is_refused_before_creating(limits_api):
     _assert_not_created(limits_api, image_id)
 
 
+def test_chunked_body_longer_than_a_declared_size_is_a_mismatch(
+        limits_api):
+    # A size was declared within the cap: the body is read to its end
+    # and judged against it (spec §6.6), even past the cap.
+    image_id = s.new_id()
+    headers = {'Content-Type': 'application/octet-stream',
+               'X-Image-Meta-disk_format': 'ami', 'X-Image-Meta-Id': image_id,
+               'x-image-meta-size': '100'}
+
+    response = s.post(limits_api, headers, iter([b'x' * 300, b'x' * 300]))
+
+    assert response.status_code == 400
+    assert ('Supplied size (100) and size generated from uploaded image '
+            '(600) did not match') in s.message(response)
+    assert s.status_of(limits_api, image_id) == 'killed'
+    assert s.files_of(limits_api, image_id) == []
+
+
 def test_upload_exactly_at_the_cap_is_accepted(limits_api):
     headers = {'Content-Type': 'application/octet-stream',
                'X-Image-Meta-disk_format': 'ami'}
@@ -745,6 +776,19 @@ def test_copy_from_answers_queued_with_the_remote_size(api, source):
     assert s.get(api, copy['id']).content == s.FIVE_KB
 
 
+def test_copy_from_a_source_over_the_cap_ends_killed(limits_api, source):
+    uri = source.add('/too-big', b'y' * 600)
+
+    response = s.post(limits_api, {'x-glance-api-copy-from': uri,
+                                   'x-image-meta-disk_format': 'ami'})
+
+    assert response.status_code == 201
+    image_id = response.json()['image']['id']
+    assert s.wait_for_status(limits_api, image_id,
+                             ('active', 'killed')) == 'killed'
+    assert s.files_of(limits_api, image_id) == []
+
+
 # 54, 56
 
 
@@ -790,6 +834,34 @@ def test_client_disconnect_mid_upload_kills_image_and_leaves_no_data(api):
     while s.files_of(api, image_id) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert s.files_of(api, image_id) == []
+
+
+def test_expect_100_continue_is_honoured(api):
+    # curl and the API reference examples upload this way (spec §6.3).
+    request_head = '\r\n'.join([
+        'POST /v1/images HTTP/1.1',
+        'Host: %s' % api.url.split('//')[1],
+        'Connection: close',
+        'Expect: 100-continue',
+        'Content-Type: application/octet-stream',
+        'Content-Length: 5120',
+        'X-Image-Meta-disk_format: raw',
+        'X-Image-Meta-container_format: bare'])
+    host, port = api.url.split('//')[1].split(':')
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(request_head.encode('latin-1') + b'\r\n\r\n')
+        interim = sock.recv(4096)
+        sock.sendall(s.FIVE_KB)
+        answer = b''
+        while b'\r\n\r\n' not in answer or not answer.endswith(b'}}'):
+            data = sock.recv(65536)
+            if not data:
+                break
+            answer += data
+
+    assert interim.startswith(b'HTTP/1.1 100')
+    assert s.raw_status(answer) == 201
+    assert s.FIVE_KB_MD5.encode() in answer
 
 
 def test_broken_chunk_framing_is_a_client_error(api):

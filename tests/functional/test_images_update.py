@@ -394,6 +394,20 @@ def test_upload_not_matching_a_checksum_declared_at_reserve_kills_image(
     assert s.files_of(api, image['id']) == []
 
 
+def test_failed_upload_keeps_the_metadata_sent_with_it(api):
+    # §7.5: headers sent with an upload are stored before the data is read.
+    image = s.reserve(api)
+
+    response = s.put(api, image['id'], _upload_headers(**{
+        'x-image-meta-name': 'renamed with the upload',
+        'x-image-meta-checksum': 'not the md5'}), s.FIVE_KB)
+
+    assert response.status_code == 400
+    meta = s.head(api, image['id'])
+    assert meta.headers['x-image-meta-status'] == 'killed'
+    assert meta.headers['x-image-meta-name'] == 'renamed with the upload'
+
+
 def test_killed_image_can_still_be_renamed(api):
     image = s.reserve(api, {'x-image-meta-size': '19'})
     assert s.put(api, image['id'], _upload_headers(), b'12').status_code == (
@@ -423,6 +437,21 @@ def test_location_activates_a_queued_image(api, source):
     assert response.json()['image']['size'] == len(b'located')
     assert uri not in response.text
     assert s.get(api, image['id']).content == b'located'
+
+
+def test_location_with_a_different_declared_size_conflicts(api, source):
+    image = s.reserve(api)
+
+    response = s.put(api, image['id'], {
+        'x-image-meta-location': source.add('/two', b'ab'),
+        'x-image-meta-size': '1',
+        'x-image-meta-disk_format': 'raw',
+        'x-image-meta-container_format': 'bare'})
+
+    assert response.status_code == 409
+    assert 'Provided image size must match the stored image size' in (
+        s.message(response))
+    assert s.status_of(api, image['id']) == 'queued'
 
 
 def test_location_on_an_active_image_is_refused(api, source):
