@@ -7,6 +7,7 @@ server the update tests share) instead of 1: the rule is the same.
 """
 
 import hashlib
+import re
 import socket
 import time
 
@@ -117,6 +118,53 @@ def test_upload_with_private_headers_creates_private_image(api):
     image = s.upload(api, headers=s.minimal_headers(public=False))
 
     assert image['is_public'] is False
+
+
+def test_answer_timestamps_are_utc_with_microseconds(api):
+    image = s.reserve(api)
+
+    for field in ('created_at', 'updated_at'):
+        assert re.fullmatch(r'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}',
+                            image[field]), image[field]
+    assert image['deleted_at'] is None
+
+
+def test_created_at_and_deleted_headers_are_ignored_on_create(api):
+    # §18 Q9, §17.1: validated, then ignored; a record is never born
+    # deleted.
+    response = s.post(api, {'x-image-meta-created_at': '2012-01-01T00:00:00',
+                            'x-image-meta-deleted': 'true',
+                            'x-image-meta-deleted_at': '2012-01-02'})
+
+    assert response.status_code == 201
+    image = response.json()['image']
+    assert not image['created_at'].startswith('2012')
+    assert image['deleted'] is False
+    assert image['deleted_at'] is None
+    assert image['status'] == 'queued'
+
+
+def test_no_auth_caller_may_set_the_owner(api):
+    response = s.post(api, {'X-Image-Meta-Owner': 'tenant2'})
+
+    assert response.status_code == 201
+    assert response.json()['image']['owner'] == 'tenant2'
+    meta = s.head(api, response.json()['image']['id'])
+    assert meta.headers['x-image-meta-owner'] == 'tenant2'
+
+
+def test_image_meta_copy_from_header_has_no_effect(api, source):
+    # The real copy header is x-glance-api-copy-from (spec §5.1).
+    uri = source.add('/not-copied', b'abc')
+
+    response = s.post(api, {'x-image-meta-copy_from': uri,
+                            'x-image-meta-uri': uri})
+
+    assert response.status_code == 201
+    image = response.json()['image']
+    assert image['status'] == 'queued'
+    assert image['size'] == 0
+    assert s.status_of(api, image['id']) == 'queued'
 
 
 # 18

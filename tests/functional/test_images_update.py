@@ -356,6 +356,33 @@ def test_admin_may_change_size_and_checksum_of_an_active_image(api):
     assert meta.headers['x-image-meta-size'] == '12345'
 
 
+# 93 (admin half: the no-auth caller is an admin)
+
+
+def test_admin_may_change_the_owner(api):
+    image = s.reserve(api, {'X-Image-Meta-Owner': 'tenant1'})
+
+    changed = s.put(api, image['id'], {'X-Image-Meta-Owner': 'tenant2'})
+    cleared = s.put(api, image['id'], {'X-Image-Meta-Owner': ''})
+
+    assert changed.status_code == 200
+    assert changed.json()['image']['owner'] == 'tenant2'
+    assert cleared.status_code == 200
+    assert cleared.json()['image']['owner'] is None
+
+
+def test_created_at_header_is_ignored_on_update(api):
+    image = s.reserve(api)
+
+    response = s.put(api, image['id'], {
+        'x-image-meta-created_at': '2012-01-01T00:00:00',
+        'x-image-meta-deleted': 'true'})
+
+    assert response.status_code == 200
+    assert response.json()['image']['created_at'] == image['created_at']
+    assert response.json()['image']['deleted'] is False
+
+
 # 79, 84
 
 
