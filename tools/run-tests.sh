@@ -77,7 +77,9 @@ tools/keystone/setup.sh || failed+=(keystone-setup)
 step pytest
 # Two workers (the machine has two cores): every test picks its own ports,
 # temporary directories and databases. Pass -n 0 to run in one process.
-.venv/bin/python -m pytest -q -n 2 tests "$@"
+# loadgroup keeps tests marked xdist_group (the Keystone ones, which share
+# one catalog endpoint) on one worker.
+.venv/bin/python -m pytest -q -n 2 --dist loadgroup tests "$@"
 rc=$?
 case $rc in
     0) ;;
