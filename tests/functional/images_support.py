@@ -180,15 +180,18 @@ def files_of(api, image_id):
     return [name for name in api.stored_files() if image_id in name]
 
 
-def assert_no_storage_location(response):
+def assert_no_storage_location(response, api=None):
     """No store URI, or any key/header naming one, anywhere in the answer
-    (spec §5.3, §5.4, §7.8)."""
+    (spec §5.3, §5.4, §7.8); nor, given the server, its store directory."""
+    leaks = ['file://'] + ([api.datadir] if api is not None else [])
     for name, value in response.headers.items():
-        assert 'file://' not in value, (name, value)
+        for leak in leaks:
+            assert leak not in value, (name, value)
         assert name.lower() not in ('x-image-meta-' + key
                                     for key in STORAGE_KEYS), name
     text = response.content.decode('utf-8', 'replace')
-    assert 'file://' not in text
+    for leak in leaks:
+        assert leak not in text, text
     if response.headers.get('Content-Type', '').startswith(
             'application/json'):
         body = json.loads(text)

@@ -188,6 +188,7 @@ def test_store_refusing_deletion_keeps_the_image_active(api):
 
     assert response.status_code == 403
     assert 'Forbidden to delete image' in s.message(response)
+    s.assert_no_storage_location(response, api)
     assert after.headers['x-image-meta-status'] == 'active'
     assert after.headers['x-image-meta-deleted'] == 'False'
     assert data.content == s.FIVE_KB

@@ -250,6 +250,7 @@ def test_image_whose_data_vanished_from_the_store(api):
     assert s.head(api, image['id']).status_code == 200
     response = s.get(api, image['id'])
     assert response.status_code == 404
+    s.assert_no_storage_location(response, api)
 
 
 # 65

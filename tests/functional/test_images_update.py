@@ -85,7 +85,7 @@ def _assert_put_answer(api, response, image_id):
     assert set(response.json()['image']) == s.DETAIL_KEYS
     assert response.json()['image']['id'] == image_id
     assert response.headers['Location'] == s.image_url(api, image_id)
-    s.assert_no_storage_location(response)
+    s.assert_no_storage_location(response, api)
 
 
 def test_metadata_only_put_answers_the_image_with_location_and_etag(api):
@@ -627,6 +627,7 @@ def test_upload_into_a_store_that_takes_no_writes_is_gone(api):
 
     assert response.status_code == 410
     assert 'Adding images to store is disabled' in s.message(response)
+    s.assert_no_storage_location(response, api)
     assert s.status_of(api, image['id']) == 'killed'
     assert s.files_of(api, image['id']) == []
 
@@ -647,6 +648,7 @@ def test_unexpected_store_failure_is_a_server_error_and_kills(limits_api):
         os.rename(datadir + '.aside', datadir)
 
     assert response.status_code == 500
+    s.assert_no_storage_location(response, limits_api)
     assert s.status_of(limits_api, image['id']) == 'killed'
     assert s.files_of(limits_api, image['id']) == []
 
