@@ -432,6 +432,23 @@ def test_dashes_and_underscores_in_header_names_are_equivalent(api):
     assert underscored.json()['image']['disk_format'] == 'raw'
 
 
+def test_empty_body_with_octet_stream_content_type_is_a_reserve(api):
+    response = s.post(api, s.minimal_headers(), b'')
+
+    assert response.status_code == 201
+    assert response.json()['image']['status'] == 'queued'
+
+
+def test_content_type_parameters_are_ignored(api):
+    headers = dict(s.minimal_headers(), **{
+        'Content-Type': 'application/octet-stream; charset=binary'})
+
+    response = s.post(api, headers, s.FIVE_KB)
+
+    assert response.status_code == 201
+    assert response.json()['image']['checksum'] == s.FIVE_KB_MD5
+
+
 # 34
 
 

@@ -577,6 +577,17 @@ def test_put_to_an_unknown_image_is_not_found(api):
     assert response.status_code == 404
 
 
+@pytest.mark.parametrize('headers', [
+    {'x-image-meta-foo': 'bar'},
+    {'x-image-meta-size': str(1099511627776 + 1)},
+])
+def test_request_errors_are_found_before_the_image_lookup(api, headers):
+    # §7.2 steps 1-2 come before step 4.
+    response = s.put(api, s.new_id(), headers)
+
+    assert response.status_code == 400
+
+
 # 88
 
 
@@ -614,6 +625,17 @@ def test_chunked_upload_over_the_cap_is_too_large_and_kills(limits_api):
     assert response.status_code == 413
     assert s.status_of(limits_api, image['id']) == 'killed'
     assert s.files_of(limits_api, image['id']) == []
+
+
+def test_upload_to_an_unknown_store_leaves_the_image_queued(api):
+    image = s.reserve(api)
+
+    response = s.put(api, image['id'], _upload_headers(**{
+        'x-image-meta-store': 'bad'}), s.FIVE_KB)
+
+    assert response.status_code == 400
+    assert 'bad' in s.message(response)
+    assert s.status_of(api, image['id']) == 'queued'
 
 
 # 89, 90
