@@ -16,6 +16,8 @@ MINIMAL = {'Content-Type': 'application/octet-stream',
            'x-image-meta-disk_format': 'raw',
            'x-image-meta-container_format': 'ovf',
            'x-image-meta-is_public': 'True'}
+# Fixed, so that parametrized test ids are the same in every xdist worker.
+UNKNOWN_ID = 'c0ffee00-1234-4abc-8def-0123456789ab'
 REQUEST_ID = re.compile(r'^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-'
                         r'[0-9a-f]{4}-[0-9a-f]{12}$')
 
@@ -84,8 +86,8 @@ V1_REQUESTS = [
     ('GET', '/v1/images?limit=abc', None, 400),
     ('PUT', '/v1/images/{id}', {'x-image-meta-foo': 'bar'}, 400),
     ('DELETE', '/v1/images/{id}/members/nobody', None, 404),
-    ('GET', '/v1/images/%s' % uuid.uuid4(), None, 404),
-    ('HEAD', '/v1/images/%s' % uuid.uuid4(), None, 404),
+    ('GET', '/v1/images/' + UNKNOWN_ID, None, 404),
+    ('HEAD', '/v1/images/' + UNKNOWN_ID, None, 404),
     ('GET', '/v1/nothing', None, 404),
     ('HEAD', '/v1/images/detail', None, 405),
     ('POST', '/v1/images/{id}', None, 405),
