@@ -253,6 +253,32 @@ def test_image_whose_data_vanished_from_the_store(api):
     s.assert_no_storage_location(response, api)
 
 
+def test_location_image_whose_remote_object_is_gone_is_not_found(
+        api, source):
+    image = s.upload(api, None, {
+        'x-image-meta-location': source.add('/will-vanish', b'abc'),
+        'x-image-meta-disk_format': 'raw',
+        'x-image-meta-container_format': 'bare'})
+    del source.objects['/will-vanish']
+
+    response = s.get(api, image['id'])
+
+    assert response.status_code == 404
+
+
+def test_location_image_whose_remote_server_is_down_is_unavailable(api):
+    remote = s.HttpSource()
+    image = s.upload(api, None, {
+        'x-image-meta-location': remote.add('/down', b'abc'),
+        'x-image-meta-disk_format': 'raw',
+        'x-image-meta-container_format': 'bare'})
+    remote.close()
+
+    response = s.get(api, image['id'])
+
+    assert response.status_code == 503
+
+
 # 65
 
 
