@@ -86,23 +86,30 @@ def _is_sqlite_busy(exc):
     return 'database is locked' in str(exc)
 
 
-def _contains_nul(value):
+def _unstorable(value):
     if isinstance(value, str):
-        return '\x00' in value
+        if '\x00' in value:
+            return True
+        try:
+            value.encode('utf-8')
+        except UnicodeEncodeError:  # an unpaired surrogate (from JSON)
+            return True
+        return False
     if isinstance(value, dict):
-        return any(_contains_nul(k) or _contains_nul(v)
+        return any(_unstorable(k) or _unstorable(v)
                    for k, v in value.items())
     if isinstance(value, (list, tuple, set, frozenset)):
-        return any(_contains_nul(v) for v in value)
+        return any(_unstorable(v) for v in value)
     return False
 
 
-def _reject_nul(args, kwargs):
-    """PostgreSQL can neither store nor compare text holding NUL
-    characters; refuse such text on every engine alike (400, never a
-    database error)."""
-    if _contains_nul(args) or _contains_nul(kwargs):
-        raise exception.Invalid("Text can't contain NUL (0x00) characters.")
+def _reject_unstorable(args, kwargs):
+    """No engine can store or compare text holding an unpaired surrogate,
+    and PostgreSQL none holding NUL characters; refuse such text on every
+    engine alike (400, never a database error)."""
+    if _unstorable(args) or _unstorable(kwargs):
+        raise exception.Invalid("Text can't contain NUL characters or "
+                                "unpaired surrogates.")
 
 
 def _writer(func):
@@ -112,7 +119,7 @@ def _writer(func):
     @oslo_db_api.wrap_db_retry(max_retries=5, retry_on_deadlock=True,
                                exception_checker=_is_sqlite_busy)
     def wrapper(*args, **kwargs):
-        _reject_nul(args, kwargs)
+        _reject_unstorable(args, kwargs)
         engine = get_engine()
         lock = (_sqlite_write_lock if engine.dialect.name == 'sqlite'
                 else _NO_LOCK)
@@ -126,7 +133,7 @@ def _writer(func):
 def _reader(func):
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        _reject_nul(args, kwargs)
+        _reject_unstorable(args, kwargs)
         with orm.Session(get_engine()) as session:
             with session.begin():
                 return func(session, *args, **kwargs)
