@@ -783,7 +783,7 @@ def test_members_of_deleted_image_are_gone(db):
 
 # -- text the engines cannot all hold ---------------------------------------
 
-def test_nul_characters_are_invalid_on_every_engine(db):
+def test_nul_and_lone_surrogates_are_invalid_on_every_engine(db):
     image = create(name='ok', properties={'k': 'v'})
     for call in (
             lambda: create(name='a\x00b'),
@@ -799,7 +799,13 @@ def test_nul_characters_are_invalid_on_every_engine(db):
             lambda: db_api.member_find(image['id'], 'm\x00'),
             lambda: db_api.member_list(member='\x00'),
             lambda: db_api.member_replace_all(image['id'], [('\x00', None)]),
-            lambda: db_api.member_delete(image['id'], '\x00')):
+            lambda: db_api.member_delete(image['id'], '\x00'),
+            # Unpaired surrogates arrive through JSON bodies ("\ud800").
+            lambda: db_api.member_set(image['id'], '\ud800'),
+            lambda: db_api.member_replace_all(image['id'], [('a\udfff', 1)]),
+            lambda: db_api.member_list(member='\ud800'),
+            lambda: create(name='\ud800'),
+            lambda: db_api.image_list(filters={'name': '\udc80'})):
         with pytest.raises(exception.Invalid):
             call()
     assert db_api.image_get(image['id'])['name'] == 'ok'
