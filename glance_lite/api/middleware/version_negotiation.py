@@ -2,7 +2,6 @@
 header or the first path segment, before authentication."""
 
 import json
-import urllib.parse
 
 from oslo_config import cfg
 import webob
@@ -36,8 +35,9 @@ def _url_is_decodable(environ):
     try:
         for key in ('PATH_INFO', 'QUERY_STRING'):
             environ.get(key, '').encode('latin-1').decode('utf-8')
-        urllib.parse.parse_qsl(environ.get('QUERY_STRING', ''),
-                               errors='strict')
+        # The query parsed exactly as the controllers will read it (WebOb
+        # keeps blank values such as "?%FF=" and also splits on ";").
+        webob.Request(environ).GET
     except UnicodeError:
         return False
     return True
