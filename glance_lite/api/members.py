@@ -112,12 +112,11 @@ class MembersController:
         body = _json_body(req)
         self._check_change_allowed(context, 'modify_member')
         image = self._image_for_members(context, image_id)
+        # Only {"member": {"can_share": ...}} says anything; any other JSON
+        # body means "no can_share given" (spec §11.4 step 4).
         can_share = None
-        if body is not None:
-            if not isinstance(body, dict) or not isinstance(
-                    body.get('member', {}), dict):
-                raise exception.Invalid("Invalid membership association")
-            can_share = _can_share(body.get('member', {}).get('can_share'))
+        if isinstance(body, dict) and isinstance(body.get('member'), dict):
+            can_share = _can_share(body['member'].get('can_share'))
         if len(member_id) > 255:
             raise exception.Invalid("Member id too long")
         existing = db_api.member_list(image_id=image_id)

@@ -39,18 +39,21 @@ class _BoundedReader:
         return self._account(self._read(size))
 
     def drain(self):
-        """Read the rest without keeping it or enforcing any limit (the
-        cap was crossed but the real size is still wanted); returns the
-        total byte count, as far as the sender got."""
+        """Read on without storing, to count the real size once the cap was
+        crossed. Reading stops at twice the cap, so an endless body cannot
+        hold the request forever.
+
+        :returns: the byte count, or "more than N" when reading stopped.
+        """
         try:
-            while True:
+            while self.bytes_read <= 2 * self._limit:
                 data = self._read(READ_CHUNK_SIZE)
                 if not data:
-                    break
+                    return self.bytes_read
                 self.bytes_read += len(data)
         except exception.ClientDisconnected:
-            pass
-        return self.bytes_read
+            return self.bytes_read
+        return 'more than %d' % (2 * self._limit)
 
     def _account(self, data):
         self.bytes_read += len(data)

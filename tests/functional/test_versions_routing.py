@@ -316,3 +316,15 @@ def test_healthcheck_answers_200_ok(api):
     response = requests.get(api.url + '/healthcheck')
     assert response.status_code == 200
     assert response.text == 'OK'
+
+
+def test_healthcheck_answers_503_while_the_disable_file_exists(make_api,
+                                                               tmp_path):
+    disable_file = tmp_path / 'healthcheck_disable'
+    api = make_api({'healthcheck': {'disable_by_file_path':
+                                    str(disable_file)}})
+    assert requests.get(api.url + '/healthcheck').status_code == 200
+    disable_file.write_text('maintenance')
+    assert requests.get(api.url + '/healthcheck').status_code == 503
+    disable_file.unlink()
+    assert requests.get(api.url + '/healthcheck').status_code == 200

@@ -202,3 +202,20 @@ def test_declared_size_over_the_storage_quota_is_refused_before_reading(
 
     assert body.bytes_read == 0
     assert db_api.image_get(image['id'])['status'] == status.KILLED
+
+
+def test_endless_body_past_a_declared_size_is_not_read_forever(catalogue):
+    image = _queued(size=100)
+
+    class Endless(io.RawIOBase):
+        def read(self, size=-1):
+            return b'e' * (size if size and size > 0 else 65536)
+
+    body = upload.RequestBodyReader(Endless(), None, 512)
+
+    with pytest.raises(exception.Invalid) as raised:
+        upload.upload(image, body)
+
+    assert 'Supplied size (100)' in raised.value.msg
+    assert 'more than 1024' in raised.value.msg
+    assert db_api.image_get(image['id'])['status'] == status.KILLED
