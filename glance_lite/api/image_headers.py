@@ -139,6 +139,9 @@ def _parse_core(field, value):
         return parse_timestamp(field, value)
     if field == 'name' and len(value) > MAX_NAME_LENGTH:
         raise exception.Invalid("Image name too long: %d" % len(value))
+    if field == 'owner' and len(value) > MAX_NAME_LENGTH:
+        raise exception.Invalid("Owner too long: %d characters, at most %d"
+                                % (len(value), MAX_NAME_LENGTH))
     if field == 'checksum' and len(value) > MAX_CHECKSUM_LENGTH:
         raise exception.Invalid(
             "Invalid checksum '%s': can't exceed %d characters"

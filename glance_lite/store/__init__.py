@@ -116,6 +116,12 @@ def get(url):
             store_exc.BadStoreUri):
         raise exception.Invalid("The image data cannot be read from its "
                                 "store.")
+    except Exception as e:
+        # Remote stores fail in many ways (timeouts, bad answers); none is
+        # the client's fault and none may leak the URI.
+        LOG.error("Store failed to open image data: %s", type(e).__name__)
+        raise exception.StoreUnavailable(
+            "The store holding the image data is unavailable.")
 
 
 def get_size(url):

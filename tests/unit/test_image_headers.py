@@ -452,3 +452,9 @@ def test_image_to_headers_etag_and_deleted():
     assert headers['x-image-meta-virtual_size'] == '10'
     assert headers['x-image-meta-deleted'] == 'True'
     assert headers['x-image-meta-deleted_at'] == '2017-01-02T03:04:05.000006'
+
+
+def test_owner_longer_than_255_characters_is_refused():
+    assert parse({'x-image-meta-owner': 'o' * 255}).core['owner'] == 'o' * 255
+    with pytest.raises(exception.Invalid, match='Owner too long: 256'):
+        parse({'x-image-meta-owner': 'o' * 256})
