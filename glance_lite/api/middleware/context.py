@@ -39,10 +39,16 @@ class _ContextMiddlewareBase:
 
     @webob.dec.wsgify
     def __call__(self, req):
-        ctx = self.make_context(req)
+        # The 401/431 raised while building the context carry no request id.
+        try:
+            ctx = self.make_context(req)
+        except webob.exc.HTTPException as error:
+            return error
         req.environ['glance_lite.context'] = ctx
         response = req.get_response(self.app)
-        response.headers[REQUEST_ID_HEADER] = ctx.request_id
+        # First, ahead of any header with a non-ASCII name: Python's
+        # http.client stops reading headers at the first such name.
+        response.headerlist.insert(0, (REQUEST_ID_HEADER, ctx.request_id))
         return response
 
 
@@ -82,15 +88,3 @@ class ContextMiddleware(_ContextMiddlewareBase):
         ctx.is_admin = (CONF.admin_role.strip().lower() in ctx.roles or
                         policy.check_is_admin(ctx))
         return ctx
-
-    @webob.dec.wsgify
-    def __call__(self, req):
-        # The 401/431 raised while building the context carry no request id.
-        try:
-            ctx = self.make_context(req)
-        except webob.exc.HTTPException as error:
-            return error
-        req.environ['glance_lite.context'] = ctx
-        response = req.get_response(self.app)
-        response.headers[REQUEST_ID_HEADER] = ctx.request_id
-        return response
