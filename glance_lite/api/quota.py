@@ -42,10 +42,14 @@ def check_member_count(count):
 
 def remaining_storage(owner, image_id):
     """Bytes ``owner`` may still store for ``image_id``, or None when no
-    quota applies (no quota configured, or a caller without an owner)."""
+    quota is configured. A caller without an owner (no-auth, an admin
+    without a tenant) has no usage but is held to the quota (spec §15.3,
+    §19 scenario 40)."""
     quota = storage_quota_bytes()
-    if not quota or owner is None:
+    if not quota:
         return None
+    if owner is None:
+        return quota
     return max(quota - db_api.storage_usage(owner, image_id), 0)
 
 

@@ -143,7 +143,7 @@ def upload(image, data, store_name=None, owner=None):
         checksum to verify against.
     :param data: one of the readers above.
     :param owner: whose storage quota the data counts against (None: the
-        caller has no owner, so no quota applies).
+        caller has no owner, so no usage, only the quota itself).
     :returns: the active image.
     :raises Conflict: the image is no longer queued, or lost a race.
     :raises ImageDeletedDuringUpload: it was deleted while data streamed.
