@@ -425,13 +425,17 @@ def _member_dict(row):
             'can_share': row.can_share}
 
 
-@_reader
-def member_find(session, image_id, member):
-    """The live membership of ``member`` in the image, or None."""
-    row = session.scalars(sa.select(models.ImageMember).where(
+def _live_membership(session, image_id, member):
+    return session.scalars(sa.select(models.ImageMember).where(
         models.ImageMember.image_id == image_id,
         models.ImageMember.member == member,
         models.ImageMember.deleted.is_(False))).first()
+
+
+@_reader
+def member_find(session, image_id, member):
+    """The live membership of ``member`` in the image, or None."""
+    row = _live_membership(session, image_id, member)
     return _member_dict(row) if row else None
 
 
@@ -494,10 +498,7 @@ def member_replace_all(session, image_id, memberships):
 @_writer
 def member_delete(session, image_id, member):
     """Soft-delete a live membership; False when there was none."""
-    row = session.scalars(sa.select(models.ImageMember).where(
-        models.ImageMember.image_id == image_id,
-        models.ImageMember.member == member,
-        models.ImageMember.deleted.is_(False))).first()
+    row = _live_membership(session, image_id, member)
     if row is None:
         return False
     now = timeutils.utcnow()
