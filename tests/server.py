@@ -3,6 +3,7 @@ own temporary state directory and config file, stopped by PID."""
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -83,7 +84,9 @@ class Server:
         with open(self.log_file) as f:
             return f.read()
 
-    def stop(self):
+    def stop(self, remove=True):
+        """Stop the server by PID; remove its directory unless asked to
+        keep it (or GLANCE_LITE_KEEP_TEST_DIRS is set, for debugging)."""
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -91,6 +94,8 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if remove and not os.environ.get('GLANCE_LITE_KEEP_TEST_DIRS'):
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
     def stored_files(self):
         """Names of the files in the file store's directory."""

@@ -21,7 +21,7 @@ fi
 # Skip the (slow) resolver when nothing it depends on changed since the
 # last complete install. The stamp is written only after pip succeeded.
 stamp=$venv/.glance-lite-installed
-want=$(cat requirements.txt test-requirements.txt setup.py \
+want=$(cat requirements.txt test-requirements.txt constraints.txt setup.py \
        | sha256sum | cut -d' ' -f1)
 if [ "${GLANCE_LITE_FORCE_INSTALL:-0}" != 1 ] && [ -f "$stamp" ] \
         && [ "$(cat "$stamp")" = "$want" ]; then
@@ -33,5 +33,6 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 pip=("$venv/bin/python" -m pip -qq)
 echo "setup-venv: installing requirements into $venv" >&2
 "${pip[@]}" install --upgrade pip
-"${pip[@]}" install -r requirements.txt -r test-requirements.txt -e .
+"${pip[@]}" install -c constraints.txt -r requirements.txt \
+    -r test-requirements.txt -e .
 echo "$want" > "$stamp"

@@ -4,9 +4,8 @@ Options are grouped by concern in the sibling modules; ``list_opts`` in
 ``opts.py`` hands them to oslo-config-generator.
 """
 
-import os
-
 import glance_store
+from glance_store import backend as glance_store_backend
 from oslo_config import cfg
 from oslo_db import options as db_options
 from oslo_log import log as logging
@@ -24,21 +23,23 @@ logging.register_options(CONF)
 db_options.set_defaults(CONF)
 
 
-def state_path_join(*parts):
-    """A path under ``[DEFAULT] state_path``, home of the embedded defaults."""
-    return os.path.join(CONF.state_path, *parts)
-
-
 def set_defaults():
     """Register the store options and the defaults glance_lite changes.
 
-    Called before config files are parsed, so any file value wins.
+    Called before config files are parsed, so any file value wins. The
+    embedded catalogue and file store live under state_path: oslo.config
+    expands ``$state_path`` when the values are read, so moving state_path
+    moves them too.
     """
     glance_store.register_opts(CONF)
-    CONF.set_default('stores', ['file', 'http'], group='glance_store')
-    CONF.set_default('default_store', 'file', group='glance_store')
-    # Resolved against state_path once the files are read (see parse_args).
-    CONF.set_default('filesystem_store_datadir', None, group='glance_store')
+    # The option objects themselves are changed (not CONF's overrides), so
+    # oslo-config-generator shows these defaults in the sample too. The
+    # entry point glance_store publishes for the generator lists them.
+    for _group, opts in glance_store_backend._list_opts():
+        cfg.set_defaults(opts, stores=['file', 'http'], default_store='file',
+                         filesystem_store_datadir='$state_path/images')
+    cfg.set_defaults(db_options.database_opts,
+                     connection='sqlite:///$state_path/glance-lite.sqlite')
 
 
 def parse_args(argv, default_config_files=None):
@@ -46,11 +47,3 @@ def parse_args(argv, default_config_files=None):
     set_defaults()
     CONF(argv, project='glance-lite', prog=None,
          default_config_files=default_config_files)
-    # The embedded defaults live under state_path; they are set as defaults
-    # after parsing so that moving state_path moves them and an explicit
-    # value in a config file still wins.
-    CONF.set_default('connection',
-                     'sqlite:///' + state_path_join('glance-lite.sqlite'),
-                     group='database')
-    CONF.set_default('filesystem_store_datadir', state_path_join('images'),
-                     group='glance_store')

@@ -415,7 +415,7 @@ def image_list(session, filters=None, properties=None, scope='user',
     order = [(_sort_expression(k).asc() if ascending
               else _sort_expression(k).desc()) for k in keys]
     query = query.order_by(*order).limit(limit).options(
-        orm.selectinload(image.properties), orm.noload(image.locations))
+        orm.selectinload(image.properties), orm.raiseload(image.locations))
     return [_to_dict(row, with_locations=False)
             for row in session.scalars(query)]
 

@@ -59,7 +59,7 @@ def restarted(servers, source):
             'x-image-meta-disk_format': 'raw',
             'x-image-meta-container_format': 'bare'}),
     }
-    first.stop()
+    first.stop(remove=False)
     second = test_server.Server(RESTART_CONFIG,
                                 workdir=first.workdir).start()
     yield second, images
