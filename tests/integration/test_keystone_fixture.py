@@ -2,9 +2,13 @@
 seeded users validate with the glance service token, carry the image
 endpoint in their catalog, and stop validating once revoked."""
 
+import pytest
 import requests
 
 from tests import keystone as ks_mod
+
+# test_catalog_has_image_endpoint repoints the shared catalog entry.
+pytestmark = pytest.mark.xdist_group('keystone')
 
 
 def _validate(keystone, subject_token):
