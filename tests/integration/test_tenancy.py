@@ -131,9 +131,11 @@ class _KeystoneAdmin:
         self.session = requests.Session()
         self.session.headers['X-Auth-Token'] = keystone.token('admin')
 
-    def _call(self, method, path, **kwargs):
+    def _call(self, method, path, expect_conflict=False, **kwargs):
         response = self.session.request(method, self.keystone.url + path,
                                         timeout=30, **kwargs)
+        if expect_conflict and response.status_code == 409:
+            return None
         assert response.status_code < 300, (
             '%s %s: %s %s\n%s' % (method, path, response.status_code,
                                   response.text, self.keystone.log()))
@@ -141,12 +143,16 @@ class _KeystoneAdmin:
 
     def ensure(self, collection, member, body, **query):
         """The id of the first match of query, created from body if none
-        exists."""
+        exists (or found again if another process just created it)."""
         found = self._call('GET', '/' + collection, params=query)
         if found[collection]:
             return found[collection][0]['id']
-        return self._call('POST', '/' + collection,
-                          json={member: body})[member]['id']
+        created = self._call('POST', '/' + collection, expect_conflict=True,
+                             json={member: body})
+        if created is None:
+            return self._call('GET', '/' + collection,
+                              params=query)[collection][0]['id']
+        return created[member]['id']
 
     def grant(self, path):
         self._call('PUT', path)
