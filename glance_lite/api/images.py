@@ -345,14 +345,7 @@ class ImagesController:
             raise exception.Invalid(
                 "Attempted to update Location field for an image not in "
                 "queued status.")
-        access.check_mutable(context, image, 'update')
         _apply_format_rules(meta.core)
-        if meta.store is not None and has_body:
-            store.check_store_name(meta.store)
-        if has_body:
-            _check_content_type(req)
-        if has_body or source:
-            _check_formats_for_activation(meta.core, image)
         properties = property_protections.check_update(
             context, image['properties'], meta.properties, purge)
         if purge:
@@ -369,6 +362,16 @@ class ImagesController:
             size = _source_size(source, meta.core.get('size'),
                                 meta.has_location)
             values['size'] = size
+        # Glance refuses a non-owner when it stores the metadata (spec §7.2
+        # step 16), after the checks above; what Glance found only while
+        # activating is checked next, before anything is stored (§18 Q3).
+        access.check_mutable(context, image, 'update')
+        if meta.store is not None and has_body:
+            store.check_store_name(meta.store)
+        if has_body:
+            _check_content_type(req)
+        if has_body or source:
+            _check_formats_for_activation(meta.core, image)
         if not (purge or properties):
             properties = None
         image = db_api.image_update(image_id, values, properties, purge)

@@ -55,6 +55,10 @@ def _scope(params, context):
                 return 'all', owner
             if word in ('false', '0'):
                 return 'private', owner
+    if owner is None and not context.is_admin:
+        # An anonymous caller lists public images only; Glance's quirk of
+        # also listing every shared image (Q12) is kept for admins only.
+        return 'public', owner
     return 'user', owner
 
 

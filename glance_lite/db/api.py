@@ -352,6 +352,8 @@ def _visibility_clause(scope, owner):
         return sa.true()
     if scope == 'private':
         return models.Image.is_public.is_(False)
+    if scope == 'public':
+        return models.Image.is_public.is_(True)
     members = sa.select(models.ImageMember.id).where(
         models.ImageMember.image_id == models.Image.id,
         models.ImageMember.deleted.is_(False))
@@ -374,7 +376,7 @@ def image_list(session, filters=None, properties=None, scope='user',
         bounds.
     :param properties: custom property name -> value, all must match.
     :param scope: ``user`` (public, owned by ``owner`` or shared with it),
-        ``all`` or ``private`` (every non-public image).
+        ``public``, ``all`` or ``private`` (every non-public image).
     :param changes_since: only images updated after this time; deleted and
         killed images are then included.
     :param marker: the image (dict) after which the page starts.

@@ -204,6 +204,21 @@ def test_anonymous_caller_lists_public_images(variant):
     assert private.json()['image']['id'] not in ids
 
 
+def test_anonymous_caller_does_not_list_shared_private_images(variant):
+    shared = requests.post(variant.url + '/v1/images', headers=dict(
+        _who('t1', user='u1'), **{'x-image-meta-name': 'shared'}))
+    assert shared.status_code == 201, shared.text
+    image_id = shared.json()['image']['id']
+    added = requests.put(variant.url + '/v1/images/%s/members/t2' % image_id,
+                         headers=_who('t1', user='u1'))
+    assert added.status_code == 204
+    ids = [i['id'] for i in
+           requests.get(variant.url + '/v1/images').json()['images']]
+    assert image_id not in ids
+    assert requests.head(variant.url + '/v1/images/' +
+                         image_id).status_code == 404
+
+
 def test_anonymous_create_answers_403_read_only(variant):
     response = requests.post(variant.url + '/v1/images', headers=MINIMAL,
                              data=b'x')
