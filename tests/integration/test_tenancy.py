@@ -109,7 +109,16 @@ SERVERS = {
     'lists': {'allow_anonymous_access': 'true'},
     # Owners are users; "superuser" is an admin role too.
     'by_user': {'owner_is_tenant': 'false', 'admin_role': 'superuser'},
+    # Member policy rules overridden by MEMBER_POLICY (scenario 136).
+    'member_policy': {},
 }
+
+# Scenario 136: nobody lists members, role1 may not change them, nobody
+# may remove one.
+MEMBER_POLICY = '''"get_members": "!"
+"modify_member": "not role:role1"
+"delete_member": "!"
+'''
 
 MINIMAL = {'x-image-meta-disk_format': 'raw',
            'x-image-meta-container_format': 'bare'}
@@ -304,6 +313,8 @@ def env(request, tmp_path_factory):
     flavor = request.param
     rules = tmp_path_factory.mktemp('tenancy') / 'protections.conf'
     rules.write_text(PROTECTION_RULES)
+    member_policy = rules.parent / 'member-policy.yaml'
+    member_policy.write_text(MEMBER_POLICY)
     keystone = None
     if flavor == 'keystone':
         keystone = request.getfixturevalue('keystone')
@@ -322,6 +333,8 @@ def env(request, tmp_path_factory):
             config['DEFAULT'].update({
                 'property_protection_file': str(rules),
                 'property_protection_rule_format': 'roles'})
+        if name == 'member_policy':
+            config['oslo_policy'] = {'policy_file': str(member_policy)}
         if keystone is not None:
             config['keystone_authtoken'] = _keystone_options(
                 keystone, options.get('allow_anonymous_access') == 'true')
@@ -993,6 +1006,26 @@ def test_member_quota(env):
     assert _members(env, 'user1', unlimited['id'], 'storage') == [
         {'member_id': 'foo1', 'can_share': False},
         {'member_id': 'foo2', 'can_share': False}]
+
+
+def test_member_policy_rules(env):
+    """Scenario 136: get_members, modify_member and delete_member each
+    refused by the policy file; the other calls still work."""
+    server = 'member_policy'
+    image = _create(env, 'user1', server)
+
+    listed = env.call('GET', 'user1', _path(image['id'], ''), server)
+    assert listed.status_code == 403
+    assert _add_member(env, 'role1user', image['id'], 'x',
+                       server).status_code == 403
+    assert _replace_members(env, 'role1user', image['id'], ['x'],
+                            server).status_code == 403
+    assert _add_member(env, 'user1', image['id'], 'kept',
+                       server).status_code == 204
+    removed = env.call('DELETE', 'user1', _path(image['id'], 'kept'),
+                       server)
+    assert removed.status_code == 403
+    assert _shared(env, 'user1', 'kept', server) == {image['id']: False}
 
 
 # -- property quota (§15.2) --------------------------------------------
