@@ -1,6 +1,7 @@
 """Build the WSGI application: configuration, logging, database, stores,
 then the paste pipeline chosen by [paste_deploy] flavor."""
 
+import fcntl
 import os
 
 from oslo_config import cfg
@@ -14,6 +15,9 @@ from glance_lite import store
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
+
+# Held while the embedded SQLite catalogue is migrated (in state_path).
+MIGRATE_LOCK = 'glance-lite.migrate.lock'
 
 # The api-paste.ini at the top of the source tree (development checkouts).
 _SOURCE_PASTE = os.path.join(os.path.dirname(__file__), '..', '..',
@@ -49,7 +53,13 @@ def load_app():
     if CONF.database.connection.startswith('sqlite'):
         # The embedded SQLite catalogue is created on first start; other
         # engines are migrated by the operator (glance-lite-manage db sync).
-        migration.upgrade()
+        # Several processes may start at once (mod_wsgi daemon processes,
+        # uWSGI workers), and SQLite refuses concurrent schema changes with
+        # "database is locked" at once: they migrate one after the other,
+        # the later ones finding the schema up to date.
+        with open(os.path.join(CONF.state_path, MIGRATE_LOCK), 'a') as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            migration.upgrade()
     store.configure()
     property_protections.load()
     paste_file = find_paste_file()
