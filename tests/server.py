@@ -1,6 +1,16 @@
 """Start a real glance-lite-api process for a test: its own free port, its
-own temporary state directory and config file, stopped by PID."""
+own temporary state directory, config file and catalogue, stopped by PID.
 
+GLANCE_LITE_TEST_DB chooses the catalogue's engine: ``sqlite`` (the
+default: the embedded file under the state directory, created by the API
+itself), ``postgresql`` or ``mysql``. For the last two each server gets a
+fresh, uniquely-named database through the admin URLs of tests/databases.py,
+migrated with ``glance-lite-manage db sync`` as an operator would, and
+dropped with the server's directory.
+"""
+
+import datetime
+import json
 import os
 import re
 import shutil
@@ -11,8 +21,18 @@ import tempfile
 import time
 
 import requests
+import sqlalchemy as sa
+
+from tests import databases
 
 BIN_DIR = os.path.dirname(sys.executable)
+DB_KIND = os.environ.get('GLANCE_LITE_TEST_DB') or 'sqlite'
+if DB_KIND not in databases.ENGINES:
+    raise RuntimeError('GLANCE_LITE_TEST_DB=%s: expected one of %s'
+                       % (DB_KIND, ', '.join(databases.ENGINES)))
+# The server database of a work directory, kept there so that a server
+# restarted on the same directory finds the same catalogue.
+_DATABASE_FILE = 'database.json'
 
 
 def _ini(sections):
@@ -29,7 +49,10 @@ class Server:
     """A running glance-lite-api.
 
     :param config: {section: {option: value}} merged over the test
-        defaults (noauth flavor, state under a fresh temp directory).
+        defaults (noauth flavor, state under a fresh temp directory, the
+        catalogue on the engine GLANCE_LITE_TEST_DB names).
+    :param workdir: reuse the directory (and the catalogue) of a server
+        stopped with ``stop(remove=False)``.
     """
 
     def __init__(self, config=None, workdir=None):
@@ -37,12 +60,15 @@ class Server:
         self.state_path = os.path.join(self.workdir, 'state')
         self.datadir = os.path.join(self.state_path, 'images')
         self.log_file = os.path.join(self.workdir, 'api.log')
+        self.db_kind, self.db_name, self.database_url = self._database()
         sections = {
             'DEFAULT': {'bind_host': '127.0.0.1', 'bind_port': 0,
                         'state_path': self.state_path,
                         'log_file': self.log_file, 'debug': 'false'},
             'paste_deploy': {'flavor': 'noauth'},
         }
+        if self.db_kind != 'sqlite':
+            sections['database'] = {'connection': self.database_url}
         for section, options in (config or {}).items():
             sections.setdefault(section, {}).update(options)
         self.config_file = os.path.join(self.workdir, 'glance-lite.conf')
@@ -51,7 +77,50 @@ class Server:
         self.process = None
         self.url = None
 
+    def _database(self):
+        """(engine, database name, URL) of this server's catalogue: the
+        one recorded in the work directory, else a new one."""
+        record = os.path.join(self.workdir, _DATABASE_FILE)
+        if os.path.exists(record):
+            with open(record) as f:
+                kept = json.load(f)
+            return kept['kind'], kept['name'], kept['url']
+        if DB_KIND == 'sqlite':
+            # The embedded default ($state_path/glance-lite.sqlite), which
+            # the API creates and migrates itself.
+            return ('sqlite', None, 'sqlite:///' + os.path.join(
+                self.state_path, 'glance-lite.sqlite'))
+        database = databases.Database(DB_KIND)
+        with open(record, 'w') as f:
+            json.dump({'kind': database.kind, 'name': database.name,
+                       'url': database.url}, f)
+        return database.kind, database.name, database.url
+
+    def manage(self, *args):
+        """Run ``glance-lite-manage --config-file <this server's> ARGS``;
+        returns the finished process (stdout and stderr as text)."""
+        return subprocess.run(
+            [os.path.join(BIN_DIR, 'glance-lite-manage'), '--config-file',
+             self.config_file] + list(args),
+            capture_output=True, text=True, timeout=120)
+
     def start(self, timeout=30):
+        """Start the server and wait until it answers. A server that does
+        not come up is stopped, its directory and database removed (the
+        error carries its output)."""
+        try:
+            return self._start(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, timeout):
+        if self.db_kind != 'sqlite':
+            # Only the embedded SQLite catalogue migrates itself.
+            synced = self.manage('db', 'sync')
+            if synced.returncode != 0:
+                raise RuntimeError('glance-lite-manage db sync failed: %s%s'
+                                   % (synced.stdout, synced.stderr))
         self._stdout = open(os.path.join(self.workdir, 'stdout'), 'w+')
         self.process = subprocess.Popen(
             [os.path.join(BIN_DIR, 'glance-lite-api'), '--config-file',
@@ -69,7 +138,6 @@ class Server:
                 requests.get(self.url + '/versions', timeout=5)
                 return self
             time.sleep(0.1)
-        self.stop()
         raise RuntimeError('glance-lite-api did not start: %s'
                            % self.output())
 
@@ -95,7 +163,30 @@ class Server:
                 self.process.kill()
                 self.process.wait()
         if remove and not os.environ.get('GLANCE_LITE_KEEP_TEST_DIRS'):
+            if self.db_name:
+                databases.drop_database(self.db_kind, self.db_name)
             shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def execute_sql(self, sql, params=None):
+        """Run one SQL statement on this server's catalogue, in its own
+        transaction, for what no API call can do (a v2-only status, past
+        timestamps). ``params`` are bound as ``:name``; datetimes are
+        stored as the catalogue stores them on every engine. Returns the
+        number of rows changed."""
+        params = dict(params or {})
+        statement = sa.text(sql).bindparams(*[
+            sa.bindparam(name, type_=sa.DateTime())
+            for name, value in params.items()
+            if isinstance(value, datetime.datetime)])
+        connect_args = {'timeout': 30} if self.db_kind == 'sqlite' else {}
+        engine = sa.create_engine(self.database_url,
+                                  poolclass=sa.pool.NullPool,
+                                  connect_args=connect_args)
+        try:
+            with engine.begin() as connection:
+                return connection.execute(statement, params).rowcount
+        finally:
+            engine.dispose()
 
     def stored_files(self):
         """Names of the files in the file store's directory."""

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Set up the virtualenv and run every check: flake8, the import layers
-# contract, the sample configuration, then the test suite. Arguments are
-# passed to pytest (for example: tools/run-tests.sh -k members -n 0).
+# contract, the sample configuration, then the test suite, and the tests
+# that start real servers again on PostgreSQL and on MariaDB. Arguments are
+# passed to every pytest run (for example: tools/run-tests.sh -k members
+# -n 0); GLANCE_LITE_TEST_SERVER_DBS="" leaves out the extra engine runs,
+# GLANCE_LITE_TEST_SERVER_DBS=postgresql keeps only that one.
 #
 # Every check runs even when an earlier one failed, so one run shows all
 # problems; the exit status is non-zero if any check failed (a pytest run
@@ -87,6 +90,30 @@ case $rc in
        failed+=(pytest) ;;
     *) failed+=(pytest) ;;
 esac
+
+# The tests that start real servers (tests/server.py) once more with the
+# catalogue in PostgreSQL, then in MariaDB: each server gets its own fresh
+# database, migrated by glance-lite-manage db sync. The unit, database
+# (already on all three engines) and Keystone integration tests run once,
+# above. GLANCE_LITE_TEST_SERVER_DBS="" skips these runs.
+server_tests=(tests/functional tests/clients tests/property)
+for engine in ${GLANCE_LITE_TEST_SERVER_DBS-postgresql mysql}; do
+    step "pytest: servers with the catalogue in $engine"
+    start=$SECONDS
+    GLANCE_LITE_TEST_DB=$engine .venv/bin/python -m pytest -q -n 2 \
+        --dist loadgroup "${server_tests[@]}" "$@"
+    rc=$?
+    echo "run-tests: servers on $engine took $((SECONDS - start))s" >&2
+    case $rc in
+        0) ;;
+        # Arguments (-k ..., a path) may select none of the server tests.
+        5) if [ $# -eq 0 ]; then
+               echo "run-tests: pytest collected no tests" >&2
+               failed+=("pytest-$engine")
+           fi ;;
+        *) failed+=("pytest-$engine") ;;
+    esac
+done
 
 if [ ${#failed[@]} -ne 0 ]; then
     echo "run-tests: FAILED: ${failed[*]}" >&2

@@ -8,7 +8,6 @@ overriding get_image/download_image and are not covered here.
 import hashlib
 import json
 import os
-import sqlite3
 
 import pytest
 import requests
@@ -69,14 +68,10 @@ def restarted(servers, source):
 def _set_status_in_catalogue(api, image_id, status):
     """Change an image's status the way a v2 deactivate would: v1 has no
     call for it, so write the shared catalogue directly."""
-    db = sqlite3.connect(os.path.join(api.state_path, 'glance-lite.sqlite'),
-                         timeout=30)
-    try:
-        with db:
-            db.execute('UPDATE images SET status = ? WHERE id = ?',
-                       (status, image_id))
-    finally:
-        db.close()
+    changed = api.execute_sql(
+        'UPDATE images SET status = :status WHERE id = :id',
+        {'status': status, 'id': image_id})
+    assert changed == 1
 
 
 def _image_headers(response):

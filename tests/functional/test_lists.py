@@ -3,8 +3,6 @@ scenarios 108-122; 121 needs a policy file and lives in test_policy.py)."""
 
 import datetime
 import http.server
-import os
-import sqlite3
 import threading
 import uuid
 
@@ -83,14 +81,10 @@ def _utcnow():
 
 def _set_timestamps(srv, image_id, moment):
     """Move an image's created_at/updated_at (no API can set them)."""
-    db = sqlite3.connect(os.path.join(srv.state_path, 'glance-lite.sqlite'),
-                         timeout=10)
-    with db:
-        db.execute('UPDATE images SET created_at = ?, updated_at = ? '
-                   'WHERE id = ?',
-                   (moment.strftime('%Y-%m-%d %H:%M:%S.%f'),
-                    moment.strftime('%Y-%m-%d %H:%M:%S.%f'), image_id))
-    db.close()
+    changed = srv.execute_sql(
+        'UPDATE images SET created_at = :moment, updated_at = :moment '
+        'WHERE id = :id', {'moment': moment, 'id': image_id})
+    assert changed == 1
 
 
 # Scenario 108 -------------------------------------------------------------
