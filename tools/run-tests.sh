@@ -77,11 +77,18 @@ fi
 step keystone-setup
 tools/keystone/setup.sh || failed+=(keystone-setup)
 
+# Apache httpd and mod_wsgi for tests/deploy (apt-get and pip, as root:
+# also the unprivileged user the servers run as). Its stdout is the
+# mod_wsgi-express module-config lines the tests render themselves.
+step apache-setup
+tools/apache/setup.sh >/dev/null || failed+=(apache-setup)
+
 step pytest
 # Two workers (the machine has two cores): every test picks its own ports,
 # temporary directories and databases. Pass -n 0 to run in one process.
 # loadgroup keeps tests marked xdist_group (the Keystone ones, which share
-# one catalog endpoint) on one worker.
+# one catalog endpoint; the Apache and uWSGI ones, so that each module
+# starts one server) on one worker.
 .venv/bin/python -m pytest -q -n 2 --dist loadgroup tests "$@"
 rc=$?
 case $rc in

@@ -1,0 +1,160 @@
+"""glance_lite under a real uWSGI started from the shipped sample,
+etc/uwsgi/glance-lite.ini (tests/uwsgi_server.py).
+
+uWSGI 2.0 hands the application an empty wsgi.input for a chunked request
+body; glance_lite.wsgi reads it through uwsgi.chunked_read(). These tests
+check that chunked uploads arrive whole — whatever the chunk sizes, from a
+raw client and from python-glanceclient — as Content-Length ones do, and
+that downloads match. Transfer rates are printed (pytest -rP shows them).
+"""
+
+import hashlib
+import os
+
+from glanceclient import Client
+import pytest
+import requests
+
+from tests.deploy import transfer
+from tests import uwsgi_server
+
+pytestmark = pytest.mark.xdist_group('uwsgi')
+
+MIB = transfer.MIB
+
+
+@pytest.fixture(scope='module')
+def uwsgi():
+    server = uwsgi_server.UWSGI().start()
+    yield server
+    server.stop()
+
+
+def location(server, image_id):
+    return 'http://127.0.0.1:%d/v1/images/%s' % (server.port, image_id)
+
+
+def upload(server, name, data, chunked):
+    headers = dict(transfer.IMAGE_HEADERS, **{'x-image-meta-name': name})
+    answer = transfer.send(server.url, 'POST', '/v1/images', headers,
+                           data=data, chunked=chunked)
+    assert answer.status == 201, answer
+    image = answer.json()['image']
+    assert image['status'] == 'active'
+    assert image['size'] == data.size
+    assert image['checksum'] == data.md5
+    assert answer.headers['Location'] == location(server, image['id'])
+    return image, answer
+
+
+def check_download(server, image, data):
+    answer, size, md5 = transfer.download(
+        server.url, '/v1/images/%s' % image['id'])
+    assert answer.status == 200
+    assert int(answer.headers['Content-Length']) == data.size
+    assert answer.headers['x-image-meta-checksum'] == data.md5
+    assert (size, md5) == (data.size, data.md5)
+    return answer
+
+
+def test_serves_the_api_from_the_sample(uwsgi):
+    resp = requests.get(uwsgi.url + '/versions', timeout=30)
+    assert resp.status_code == 200
+    assert resp.json()['versions'][0]['links'][0]['href'] == (
+        uwsgi.url + '/v1/')
+    # A client that keeps its connections (as python-glanceclient does)
+    # goes on working although uWSGI closes each one after its answer.
+    with requests.Session() as session:
+        for _ in range(20):
+            assert session.get(uwsgi.url + '/v1/images',
+                               timeout=30).status_code == 200
+    # The sample's two worker processes serve it, as the unprivileged
+    # user when started as root.
+    workers = [pid for pid in uwsgi_server.test_apache.children_of(
+        uwsgi.pid)]
+    assert len(workers) == 2
+    assert {os.stat('/proc/%d' % pid).st_uid for pid in workers} == {
+        uwsgi.uid}
+
+
+@pytest.mark.parametrize('size,block', [
+    (40 * MIB + 3, transfer.BLOCK),   # 1 MiB chunks, as most clients
+    (3 * MIB + 1, 1000),              # many small chunks
+    (50 * MIB + 11, 16 * MIB + 5),    # chunks larger than the reads
+    (1, 8),                           # a one-byte image
+], ids=['1MiB-chunks', '1000B-chunks', '16MiB-chunks', '1-byte'])
+def test_chunked_upload_arrives_whole(uwsgi, size, block):
+    data = transfer.PatternData(size, seed=size, block=block)
+    image, _ = upload(uwsgi, 'chunked', data, chunked=True)
+    stored = os.path.join(uwsgi.state_path, 'images', image['id'])
+    assert os.path.getsize(stored) == size
+    check_download(uwsgi, image, data)
+
+
+def test_content_length_upload(uwsgi):
+    data = transfer.PatternData(40 * MIB + 5, seed=5)
+    image, _ = upload(uwsgi, 'content-length', data, chunked=False)
+    check_download(uwsgi, image, data)
+
+
+def test_chunked_upload_over_1_gib(uwsgi):
+    size = transfer.GIB + 12345
+    data = transfer.PatternData(size, seed=6)
+    image, answer = upload(uwsgi, 'big-chunked', data, chunked=True)
+    print('uWSGI chunked upload: %d bytes in %.1f s, %.0f MiB/s'
+          % (size, answer.elapsed, transfer.mib_per_s(size, answer.elapsed)))
+    got = check_download(uwsgi, image, data)
+    print('uWSGI download: %d bytes in %.1f s, %.0f MiB/s'
+          % (size, got.elapsed, transfer.mib_per_s(size, got.elapsed)))
+
+
+def test_put_chunked_data_to_a_queued_image(uwsgi):
+    headers = dict(transfer.IMAGE_HEADERS, **{'x-image-meta-name': 'q'})
+    del headers['Content-Type']
+    queued = transfer.send(uwsgi.url, 'POST', '/v1/images', headers)
+    assert queued.status == 201, queued
+    image_id = queued.json()['image']['id']
+    data = transfer.PatternData(8 * MIB + 1, seed=7)
+    answer = transfer.send(
+        uwsgi.url, 'PUT', '/v1/images/%s' % image_id,
+        {'Content-Type': 'application/octet-stream'}, data=data,
+        chunked=True)
+    assert answer.status == 200, answer
+    assert answer.headers['Location'] == location(uwsgi, image_id)
+    image = answer.json()['image']
+    assert (image['status'], image['size'], image['checksum']) == (
+        'active', data.size, data.md5)
+
+
+def test_glanceclient_v1_create_with_data(uwsgi, tmp_path):
+    # python-glanceclient sends the file chunked, in 64 KiB chunks.
+    data = transfer.PatternData(20 * MIB + 9, seed=8)
+    path = tmp_path / 'disk.raw'
+    with open(path, 'wb') as f:
+        for block in data.blocks():
+            f.write(block)
+    client = Client('1', endpoint=uwsgi.url, token='unused', timeout=300)
+    with open(path, 'rb') as f:
+        image = client.images.create(
+            name='from-glanceclient', disk_format='raw',
+            container_format='bare', data=f,
+            properties={'os_distro': 'cirros'})
+    assert (image.status, image.size, image.checksum) == (
+        'active', data.size, data.md5)
+    assert image.properties == {'os_distro': 'cirros'}
+    md5 = hashlib.md5()
+    for chunk in client.images.data(image.id):
+        md5.update(chunk)
+    assert md5.hexdigest() == data.md5
+
+
+def test_chunked_upload_through_the_http_router():
+    # The sample's alternative: uWSGI's own HTTP router in front of the
+    # workers (http = ...), which needs http-chunked-input.
+    server = uwsgi_server.UWSGI(router=True).start()
+    try:
+        data = transfer.PatternData(30 * MIB + 1, seed=9)
+        image, _ = upload(server, 'via-router', data, chunked=True)
+        check_download(server, image, data)
+    finally:
+        server.stop()

@@ -1,0 +1,169 @@
+"""Serve glance_lite with a real uWSGI for a test, from the shipped sample
+``etc/uwsgi/glance-lite.ini``.
+
+:class:`UWSGI` copies the sample into a temporary directory, changing only
+what is specific to the test — the address (a free port on 127.0.0.1),
+``home`` (this virtualenv), GLANCE_LITE_CONFIG_FILES (the test's
+glance-lite.conf, state in the temporary directory) and ``uid``/``gid``
+(the unprivileged test user when running as root, see tests/apache.py;
+dropped otherwise) — runs ``uwsgi --ini`` in the foreground and stops it by
+PID.
+"""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import requests
+
+from tests import apache as test_apache
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SAMPLE = os.path.join(TOP, 'etc', 'uwsgi', 'glance-lite.ini')
+UWSGI_BIN = os.path.join(os.path.dirname(sys.executable), 'uwsgi')
+
+
+class UWSGIError(RuntimeError):
+    """uWSGI could not be configured or started."""
+
+
+def _replace(text, key, new_lines):
+    """Replace the one ``key = ...`` line of text by new_lines."""
+    pattern = re.compile(r'^%s\s*=.*$' % re.escape(key), re.MULTILINE)
+    if len(pattern.findall(text)) != 1:
+        raise UWSGIError('%s must set %s exactly once' % (SAMPLE, key))
+    return pattern.sub(lambda m: '\n'.join(new_lines), text)
+
+
+class UWSGI:
+    """glance_lite under uWSGI.
+
+    :param config: {section: {option: value}} for glance-lite.conf, over
+        the test defaults (noauth, state in the temporary directory).
+    :param router: serve through uWSGI's HTTP router (``http = ...``)
+        instead of the sample's ``http-socket``.
+
+    After :meth:`start`: ``url``, ``port``, ``pid`` (the master),
+    ``workdir``, ``state_path``, ``config_file``, ``ini_file``,
+    ``log_file`` (uWSGI's output), ``api_log`` (glance_lite's).
+    """
+
+    def __init__(self, config=None, router=False):
+        self.user, self.group, self.uid, self.gid = (
+            test_apache.service_account())
+        self.router = router
+        self.workdir = tempfile.mkdtemp(prefix='glance-lite-uwsgi-')
+        self.state_path = os.path.join(self.workdir, 'state')
+        os.makedirs(self.state_path)
+        self.config_file = os.path.join(self.workdir, 'glance-lite.conf')
+        self.ini_file = os.path.join(self.workdir, 'uwsgi.ini')
+        self.log_file = os.path.join(self.workdir, 'uwsgi.log')
+        self.api_log = os.path.join(self.workdir, 'api.log')
+        sections = {
+            'DEFAULT': {'state_path': self.state_path,
+                        'log_file': self.api_log, 'debug': 'false'},
+            'paste_deploy': {'flavor': 'noauth'},
+        }
+        for section, options in (config or {}).items():
+            sections.setdefault(section, {}).update(options)
+        with open(self.config_file, 'w') as f:
+            f.write(test_apache.ini(sections))
+        self.process = None
+        self.pid = None
+        self.port = None
+        self.url = None
+
+    def _write_ini(self):
+        with open(SAMPLE) as f:
+            text = f.read()
+        address = '127.0.0.1:%d' % self.port
+        text = _replace(text, 'http-socket', [
+            ('http = %s' if self.router else 'http-socket = %s') % address])
+        text = _replace(text, 'home', ['home = %s' % sys.prefix])
+        text = _replace(text, 'env', [
+            'env = GLANCE_LITE_CONFIG_FILES=%s' % self.config_file])
+        if os.geteuid() == 0:
+            text = _replace(text, 'uid', ['uid = %s' % self.user])
+            text = _replace(text, 'gid', ['gid = %s' % self.group])
+        else:
+            text = _replace(text, 'uid', [])
+            text = _replace(text, 'gid', [])
+        with open(self.ini_file, 'w') as f:
+            f.write(text)
+
+    def start(self, timeout=60, attempts=3):
+        """Start uWSGI on a free port and wait until glance_lite answers
+        GET /versions. Raises UWSGIError with the log."""
+        if not os.path.exists(UWSGI_BIN):
+            raise UWSGIError('%s is missing: run tools/setup-venv.sh'
+                             % UWSGI_BIN)
+        for attempt in range(attempts):
+            self.port = test_apache.free_port()
+            self.url = 'http://127.0.0.1:%d' % self.port
+            self._write_ini()
+            test_apache.give_tree(self.workdir, self.uid, self.gid)
+            try:
+                return self._start(timeout)
+            except UWSGIError:
+                taken = 'Address already in use' in test_apache.tail(
+                    self.log_file)
+                self.stop(remove=False)
+                if not taken or attempt == attempts - 1:
+                    raise
+
+    def _start(self, timeout):
+        env = dict(os.environ)
+        env.pop('GLANCE_LITE_CONFIG_FILES', None)
+        self._log = open(self.log_file, 'w')
+        self.process = subprocess.Popen(
+            [UWSGI_BIN, '--ini', self.ini_file], stdout=self._log,
+            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            cwd=self.workdir, env=env, start_new_session=True)
+        self.pid = self.process.pid
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise UWSGIError('uwsgi exited with %s:\n%s'
+                                 % (self.process.returncode, self.logs()))
+            try:
+                resp = requests.get(self.url + '/versions', timeout=10)
+                if resp.status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        raise UWSGIError('glance_lite did not answer through uWSGI in %ss:'
+                         '\n%s' % (timeout, self.logs()))
+
+    def logs(self):
+        return '--- uwsgi.log\n%s\n--- api.log\n%s' % (
+            test_apache.tail(self.log_file), test_apache.tail(self.api_log))
+
+    def stop(self, remove=True):
+        """Stop uWSGI by PID: SIGTERM to the master (die-on-term), which
+        stops its workers; any still alive after it exited is killed by
+        its own PID. Removes the temporary directory unless asked not to
+        (or GLANCE_LITE_KEEP_TEST_DIRS is set)."""
+        if self.process is not None:
+            children = test_apache.children_of(self.pid)
+            if self.process.poll() is None:
+                self.process.send_signal(signal.SIGTERM)
+                try:
+                    self.process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait()
+            for pid in children:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            self._log.close()
+            self.process = None
+        if remove and not os.environ.get('GLANCE_LITE_KEEP_TEST_DIRS'):
+            shutil.rmtree(self.workdir, ignore_errors=True)
