@@ -52,17 +52,53 @@ def test_upgrade_is_idempotent(empty_db):
 
 
 def test_upgrade_keeps_data(empty_db):
+    """A catalogue at the first revision, holding images in every state,
+    properties, members and locations, upgraded to the newest schema:
+    nothing is lost or changed, and exact matching holds afterwards."""
     migration.upgrade('0001')
     assert migration.current_version() == '0001'
     image = create(name='before', properties={'k': 'v', 'n': None})
     db_api.member_set(image['id'], 'tenant', True)
+    # Differs only by a trailing space, and by case.
+    padded = create(name='before ', owner='Tenant',
+                    properties={'k ': 'padded'})
+    db_api.member_set(padded['id'], 'tenant ', False)
+    unicode = create(name='caf\u00e9 \u65e5\u672c', status='active',
+                     properties={'os_\u00e9': '\u0416' * 1000},
+                     created_at=T(2001, 2, 3, 4, 5, 6, 999999),
+                     updated_at=T(2001, 2, 3, 4, 5, 6, 999999))
+    active = create(disk_format='raw', container_format='bare')
+    db_api.image_transition(active['id'], 'active',
+                            {'size': 5, 'checksum': '0' * 32},
+                            location=('file:///data/x', None))
+    deleted = create(name='gone')
+    db_api.image_destroy(deleted['id'], 'deleted', 'queued')
+    before = {i: db_api.image_get(i) for i in (
+        image['id'], padded['id'], unicode['id'], active['id'],
+        deleted['id'])}
+
     migration.upgrade()
+
     assert migration.current_version() == migration.head_version()
-    fetched = db_api.image_get(image['id'])
-    assert fetched['name'] == 'before'
-    assert fetched['properties'] == {'k': 'v', 'n': None}
+    after = {i: db_api.image_get(i) for i in before}
+    assert after == before
+    assert after[image['id']]['properties'] == {'k': 'v', 'n': None}
+    assert after[unicode['id']]['created_at'] == T(2001, 2, 3, 4, 5, 6,
+                                                   999999)
+    assert after[active['id']]['locations'][0]['url'] == 'file:///data/x'
+    assert after[deleted['id']]['deleted'] is True
     assert db_api.member_find(image['id'], 'tenant')['can_share'] is True
+    assert db_api.member_find(padded['id'], 'tenant ')['can_share'] is False
+    assert db_api.member_find(image['id'], 'tenant ') is None
     assert list_ids(scope='all', filters={'name': 'before'}) == [image['id']]
+    assert list_ids(scope='all', filters={'name': 'before '}) == [
+        padded['id']]
+    assert list_ids(scope='all', properties={'k': 'v'}) == [image['id']]
+    # New data in the upgraded schema: unbounded property values (MySQL's
+    # TEXT of the first revision stops at 64 KiB).
+    long_value = 'x' * (1 << 17)
+    db_api.image_update(image['id'], {}, {'long': long_value})
+    assert db_api.image_get(image['id'])['properties']['long'] == long_value
 
 
 # -- create / get -----------------------------------------------------------
