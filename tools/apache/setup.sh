@@ -73,8 +73,10 @@ if [ "${GLANCE_LITE_FORCE_INSTALL:-0}" = 1 ] || [ ! -f "$stamp" ] \
         || [ ! -x "$venv/bin/mod_wsgi-express" ]; then
     say "building $pin into $venv (pip, apxs)"
     rm -f "$stamp"
+    # --no-cache-dir: build it here, linked to this Python's libpython; a
+    # wheel cached from another Python 3.11 has the same name.
     PIP_DISABLE_PIP_VERSION_CHECK=1 quietly "$venv/bin/python" -m pip \
-        install -c constraints.txt "$pin"
+        install --no-cache-dir -c constraints.txt "$pin"
     echo "$pin" > "$stamp"
 fi
 
