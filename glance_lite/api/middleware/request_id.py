@@ -5,18 +5,56 @@ The spec wants the ``x-openstack-request-id`` header only on answers of
 the v1 application, which the context middleware adds (§12.2); versions
 documents, the healthcheck and the context middleware's own 401/431 carry
 none (§1, §3.2). This filter therefore only sets the WSGI environment.
+
+oslo.log takes the request id of a log line from the context oslo.context
+keeps per thread. Server threads serve one request after another, so this
+filter stores a context holding the new id as the request starts (the
+context middleware replaces it with the caller's own, same id), and
+forgets it once the response has been sent: no line is ever logged with
+the id of an earlier request.
 """
 
 from oslo_context import context
 from oslo_middleware import request_id
-import webob.dec
+import webob
 
 
 class RequestId(request_id.RequestId):
 
-    @webob.dec.wsgify
-    def __call__(self, req):
-        self.set_global_req_id(req)
-        req.environ[request_id.ENV_REQUEST_ID] = (
-            context.generate_request_id())
-        return req.get_response(self.application)
+    def __call__(self, environ, start_response):
+        self.set_global_req_id(webob.Request(environ))
+        req_id = context.generate_request_id()
+        environ[request_id.ENV_REQUEST_ID] = req_id
+        # Stored as the thread's current context (overwrite=True).
+        context.RequestContext(
+            request_id=req_id,
+            global_request_id=environ.get(request_id.GLOBAL_REQ_ID))
+        try:
+            app_iter = self.application(environ, start_response)
+        except BaseException:
+            _forget_context()
+            raise
+        return _ForgetContextOnClose(app_iter)
+
+
+def _forget_context():
+    # oslo.context has no public call to unset the current context.
+    context._request_store.context = None
+
+
+class _ForgetContextOnClose:
+    """The response body, passed through; the thread's context is forgotten
+    when the server closes it (after the request log line)."""
+
+    def __init__(self, app_iter):
+        self._app_iter = app_iter
+
+    def __iter__(self):
+        return iter(self._app_iter)
+
+    def close(self):
+        try:
+            if hasattr(self._app_iter, 'close'):
+                self._app_iter.close()
+        finally:
+            _forget_context()
