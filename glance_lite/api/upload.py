@@ -6,6 +6,7 @@ import socket
 import threading
 
 from oslo_config import cfg
+from oslo_context import context
 from oslo_log import log as logging
 
 from glance_lite.api import quota
@@ -170,7 +171,10 @@ class ChunkedInput:
         return iter(self.readline, b'')
 
 
-def _mismatch(field, declared, actual):
+def _mismatch(image_id, field, declared, actual):
+    LOG.warning("Upload to image %s: supplied %s (%s) and %s of the data "
+                "(%s) did not match; the image is killed", image_id, field,
+                declared, field, actual)
     return exception.Invalid(
         "Supplied %s (%s) and %s generated from uploaded image (%s) did "
         "not match. Setting image status to 'killed'."
@@ -215,7 +219,7 @@ def upload(image, data, store_name=None, owner=None):
             # A size was declared (within the cap): the stream is not
             # capped then, the answer is the mismatch (spec §6.6). The
             # bytes past the cap are counted, never stored.
-            raise _mismatch('size', image['size'], data.drain())
+            raise _mismatch(image_id, 'size', image['size'], data.drain())
         raise
     except Exception:
         _kill(image_id)
@@ -235,7 +239,7 @@ def upload(image, data, store_name=None, owner=None):
     if mismatch:
         store.delete_quietly(url)
         _kill(image_id)
-        raise _mismatch(*mismatch)
+        raise _mismatch(image_id, *mismatch)
     try:
         return db_api.image_transition(
             image_id, image_status.ACTIVE,
@@ -255,15 +259,19 @@ def upload(image, data, store_name=None, owner=None):
 
 def start_copy(image, source_uri, store_name=None, owner=None):
     """Copy the bytes at ``source_uri`` into our store in the background;
-    the image goes saving -> active, or killed if anything fails."""
+    the image goes saving -> active, or killed if anything fails. Its log
+    lines carry the id of the request that started it."""
     thread = threading.Thread(target=_copy,
-                              args=(image, source_uri, store_name, owner),
+                              args=(image, source_uri, store_name, owner,
+                                    context.get_current()),
                               name='copy-from-%s' % image['id'], daemon=True)
     thread.start()
     return thread
 
 
-def _copy(image, source_uri, store_name, owner):
+def _copy(image, source_uri, store_name, owner, request_context=None):
+    if request_context is not None:
+        request_context.update_store()
     try:
         chunks, _size = store.get(source_uri)
         upload(image, IteratorReader(chunks, CONF.image_size_cap),
