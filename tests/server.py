@@ -60,14 +60,21 @@ class Server:
         self.state_path = os.path.join(self.workdir, 'state')
         self.datadir = os.path.join(self.state_path, 'images')
         self.log_file = os.path.join(self.workdir, 'api.log')
-        self.db_kind, self.db_name, self.database_url = self._database()
+        given = (config or {}).get('database', {}).get('connection')
+        if given:
+            # The test's own database (or an unreachable one): not created,
+            # migrated or dropped here.
+            self.db_kind, self.db_name, self.database_url = (
+                sa.engine.make_url(given).get_backend_name(), None, given)
+        else:
+            self.db_kind, self.db_name, self.database_url = self._database()
         sections = {
             'DEFAULT': {'bind_host': '127.0.0.1', 'bind_port': 0,
                         'state_path': self.state_path,
                         'log_file': self.log_file, 'debug': 'false'},
             'paste_deploy': {'flavor': 'noauth'},
         }
-        if self.db_kind != 'sqlite':
+        if self.db_name:
             sections['database'] = {'connection': self.database_url}
         for section, options in (config or {}).items():
             sections.setdefault(section, {}).update(options)
@@ -115,8 +122,9 @@ class Server:
             raise
 
     def _start(self, timeout):
-        if self.db_kind != 'sqlite':
-            # Only the embedded SQLite catalogue migrates itself.
+        if self.db_name:
+            # A server database of our own: only the embedded SQLite
+            # catalogue migrates itself.
             synced = self.manage('db', 'sync')
             if synced.returncode != 0:
                 raise RuntimeError('glance-lite-manage db sync failed: %s%s'

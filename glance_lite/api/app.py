@@ -5,8 +5,10 @@ import fcntl
 import os
 
 from oslo_config import cfg
+from oslo_db import exception as db_exc
 from oslo_log import log as logging
 from paste import deploy
+from sqlalchemy import exc as sa_exc
 
 from glance_lite.api import property_protections
 from glance_lite import conf as glance_conf
@@ -47,6 +49,23 @@ def prepare_service(argv, default_config_files=None):
     logging.setup(CONF, 'glance-lite')
 
 
+def _check_schema():
+    """Refuse to serve a PostgreSQL/MySQL catalogue that db sync has not
+    brought up to date: every v1 request would fail while /healthcheck
+    says OK. A database that cannot be reached (after oslo.db's start-up
+    retries, [database] max_retries) is no reason not to start: requests
+    answer 503 until it is back."""
+    try:
+        revision = migration.check_schema(wait=True)
+    except (db_exc.DBError, sa_exc.SQLAlchemyError) as error:
+        LOG.warning('Could not check the catalogue schema: %s', error)
+        return
+    if revision != migration.head_version():
+        LOG.warning('The catalogue database is at revision %s, which this '
+                    'glance_lite (at %s) does not know: another node must '
+                    'have upgraded it.', revision, migration.head_version())
+
+
 def load_app():
     """Set up the catalogue and the stores, and load the paste pipeline."""
     os.makedirs(CONF.state_path, exist_ok=True)
@@ -60,6 +79,8 @@ def load_app():
         with open(os.path.join(CONF.state_path, MIGRATE_LOCK), 'a') as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             migration.upgrade()
+    else:
+        _check_schema()
     store.configure()
     property_protections.load()
     paste_file = find_paste_file()

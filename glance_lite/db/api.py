@@ -15,6 +15,7 @@ from oslo_config import cfg
 from oslo_db import api as oslo_db_api
 from oslo_db import exception as db_exc
 from oslo_db.sqlalchemy import enginefacade
+from oslo_db.sqlalchemy import exc_filters
 from oslo_log import log as logging
 from oslo_utils import timeutils
 import sqlalchemy as sa
@@ -44,13 +45,19 @@ _facade = None
 _sqlite_write_lock = threading.RLock()
 
 
-def _get_facade():
+def _get_facade(wait=False):
     global _facade
     with _facade_lock:
         if _facade is None:
             facade = enginefacade.transaction_context()
+            # oslo.db tries the first connection [database] max_retries
+            # times, retry_interval seconds apart: at start-up only. An
+            # engine created for a request while the database is down fails
+            # at once (503), instead of holding the request for minutes.
             facade.configure(sqlite_fk=True,
-                             connection=CONF.database.connection)
+                             connection=CONF.database.connection,
+                             max_retries=(CONF.database.max_retries if wait
+                                          else 0))
             engine = facade.writer.get_engine()
             if engine.dialect.name == 'sqlite':
                 event.listen(engine, 'connect', _tune_sqlite_connection)
@@ -59,9 +66,13 @@ def _get_facade():
         return _facade
 
 
-def get_engine():
-    """The engine of ``[database] connection`` (created on first use)."""
-    return _get_facade().writer.get_engine()
+def get_engine(wait=False):
+    """The engine of ``[database] connection`` (created on first use).
+
+    :param wait: when the engine is created now, wait for the database as
+        [database] max_retries and retry_interval say (service start-up).
+    """
+    return _get_facade(wait).writer.get_engine()
 
 
 def reset():
@@ -71,6 +82,17 @@ def reset():
         if _facade is not None:
             _facade.writer.get_engine().dispose()
         _facade = None
+
+
+# oslo.db knows PostgreSQL's "could not connect to server" of libpq before
+# 14; newer libpq says 'connection to server at "HOST", port N failed: ...'
+# (or 'on socket "PATH"'). Without this, an unreachable PostgreSQL was a 500
+# instead of the 503 of an unreachable database, and oslo.db's start-up
+# retries did not apply to it.
+@exc_filters.filters('postgresql', sa.exc.OperationalError,
+                     r'.*connection to server (?:at|on socket) .* failed')
+def _postgresql_connection_error(error, match, engine_name, is_disconnect):
+    raise db_exc.DBConnectionError(error)
 
 
 def _tune_sqlite_connection(dbapi_connection, _record):

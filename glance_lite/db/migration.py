@@ -20,15 +20,19 @@ def _config(connection):
 
 
 def upgrade(revision='head', engine=None):
-    """Bring the database schema to ``revision`` (default: the newest)."""
-    engine = engine or db_api.get_engine()
+    """Bring the database schema to ``revision`` (default: the newest),
+    waiting for the database as at start-up."""
+    engine = engine or db_api.get_engine(wait=True)
     with engine.begin() as connection:
         alembic_command.upgrade(_config(connection), revision)
 
 
-def current_version(engine=None):
-    """The revision the database is at, or None for an empty database."""
-    engine = engine or db_api.get_engine()
+def current_version(engine=None, wait=False):
+    """The revision the database is at, or None for an empty database.
+
+    :param wait: wait for the database as at start-up (see get_engine).
+    """
+    engine = engine or db_api.get_engine(wait)
     with engine.connect() as connection:
         return alembic_migration.MigrationContext.configure(
             connection).get_current_revision()
@@ -37,3 +41,29 @@ def current_version(engine=None):
 def head_version():
     """The newest revision this code knows."""
     return alembic_script.ScriptDirectory(MIGRATIONS_DIR).get_current_head()
+
+
+class SchemaNotCurrent(RuntimeError):
+    """The database is empty or behind this code's newest revision."""
+
+
+def check_schema(engine=None, wait=False):
+    """Raise SchemaNotCurrent if the database is empty or at an older
+    revision than this code's newest.
+
+    A revision this code does not know is newer (another node, already
+    upgraded, ran ``db sync``): that is accepted, for rolling upgrades.
+    :returns: the database's revision.
+    """
+    current = current_version(engine, wait)
+    head = head_version()
+    if current == head:
+        return current
+    known = {script.revision for script in
+             alembic_script.ScriptDirectory(MIGRATIONS_DIR).walk_revisions()}
+    if current is None or current in known:
+        raise SchemaNotCurrent(
+            'The catalogue database is at revision %s, this glance_lite '
+            'needs %s: run "glance-lite-manage --config-file <its config> '
+            'db sync" first.' % (current or 'None (empty)', head))
+    return current
