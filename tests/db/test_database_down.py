@@ -1,12 +1,17 @@
 """A real glance-lite-api whose PostgreSQL or MySQL/MariaDB catalogue is
-unreachable: it starts (after oslo.db's start-up retries), and v1 requests
-answer 503 at once instead of 500 or hanging."""
+unreachable: it starts (after oslo.db's start-up retries), v1 requests
+answer 503 at once instead of 500 or hanging, and it serves again by
+itself when the database is back."""
 
+import socket
+import threading
 import time
 
 import pytest
 import requests
+from sqlalchemy.engine import url as sa_url
 
+from tests import databases
 from tests import server as test_server
 
 # Nothing listens on port 1.
@@ -47,3 +52,126 @@ def test_unreachable_database_is_a_quick_503(api):
         # Neither the database URL nor its credentials are shown.
         assert 'x@127.0.0.1' not in response.text
     assert 'Database unreachable' in api.log()
+
+
+class _Relay:
+    """A TCP relay to a database server that can be cut (every connection
+    closed, nothing listening) and restored on the same port: the
+    database going away and coming back, as the API sees it."""
+
+    def __init__(self, host, port):
+        self._target = (host, port)
+        self.port = None
+        self._listener = None
+        self._sockets = []
+        self._lock = threading.Lock()
+
+    def start(self):
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(('127.0.0.1', self.port or 0))
+        listener.listen(64)
+        self.port = listener.getsockname()[1]
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,),
+                         daemon=True).start()
+
+    def _accept(self, listener):
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # cut
+            try:
+                upstream = socket.create_connection(self._target)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b),
+                                 daemon=True).start()
+
+    @staticmethod
+    def _pipe(source, sink):
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                sink.sendall(data)
+        except OSError:
+            pass
+        for sock in (source, sink):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self):
+        # shutdown() wakes the accept() blocked on it (close() alone does
+        # not, on Linux), and the port stops listening.
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self._listener.close()
+        with self._lock:
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+
+
+@pytest.fixture(params=['postgresql', 'mysql'])
+def relayed_api(request):
+    """A server whose catalogue (migrated, holding one image) is reached
+    through a _Relay."""
+    database = databases.Database(request.param)
+    url = sa_url.make_url(database.url)
+    relay = _Relay(url.host, url.port)
+    relay.start()
+    srv = test_server.Server({'database': {
+        'connection': url.set(host='127.0.0.1', port=relay.port)
+        .render_as_string(hide_password=False),
+        'max_retries': 1, 'retry_interval': 1}})
+    try:
+        assert srv.manage('db', 'sync').returncode == 0
+        srv.start(timeout=60)
+        yield srv, relay
+    finally:
+        srv.stop()
+        relay.cut()
+        database.drop()
+
+
+def test_the_api_serves_again_when_the_database_comes_back(relayed_api):
+    srv, relay = relayed_api
+    created = requests.post(srv.url + '/v1/images',
+                            headers={'x-image-meta-name': 'kept',
+                                     'x-image-meta-is_public': 'true'})
+    assert created.status_code == 201
+    image_url = srv.url + '/v1/images/' + created.json()['image']['id']
+    assert requests.head(image_url).status_code == 200
+
+    relay.cut()
+    for _ in range(3):
+        started = time.monotonic()
+        assert requests.head(image_url, timeout=30).status_code == 503
+        assert requests.get(srv.url + '/v1/images',
+                            timeout=30).status_code == 503
+        assert time.monotonic() - started < 5
+    assert requests.get(srv.url + '/healthcheck').status_code == 200
+
+    relay.start()  # same port
+    # The pool's dead connections are replaced: back at the first request.
+    response = requests.head(image_url, timeout=30)
+    assert response.status_code == 200
+    assert response.headers['x-image-meta-name'] == 'kept'
+    names = [i['name'] for i in requests.get(srv.url + '/v1/images').json()[
+        'images']]
+    assert names == ['kept']
