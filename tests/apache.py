@@ -212,14 +212,17 @@ class Apache:
         for attempt in range(attempts):
             self.port = free_port()
             self.url = 'http://127.0.0.1:%d' % self.port
-            self._write_httpd_conf()
-            give_tree(self.workdir, self.uid, self.gid)
             try:
+                self._write_httpd_conf()
+                give_tree(self.workdir, self.uid, self.gid)
                 return self._start(timeout)
             except ApacheError:
                 taken = 'Address already in use' in tail(self.error_log)
                 self.stop(remove=False)
                 if not taken or attempt == attempts - 1:
+                    # The error carries the logs: remove the directory
+                    # (unless GLANCE_LITE_KEEP_TEST_DIRS is set).
+                    self.stop()
                     raise
 
     def _start(self, timeout):

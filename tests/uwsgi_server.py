@@ -54,6 +54,9 @@ class UWSGI:
     """
 
     def __init__(self, config=None, router=False):
+        if not os.path.exists(UWSGI_BIN):
+            raise UWSGIError('%s is missing: run tools/setup-venv.sh'
+                             % UWSGI_BIN)
         self.user, self.group, self.uid, self.gid = (
             test_apache.service_account())
         self.router = router
@@ -99,21 +102,21 @@ class UWSGI:
     def start(self, timeout=60, attempts=3):
         """Start uWSGI on a free port and wait until glance_lite answers
         GET /versions. Raises UWSGIError with the log."""
-        if not os.path.exists(UWSGI_BIN):
-            raise UWSGIError('%s is missing: run tools/setup-venv.sh'
-                             % UWSGI_BIN)
         for attempt in range(attempts):
             self.port = test_apache.free_port()
             self.url = 'http://127.0.0.1:%d' % self.port
-            self._write_ini()
-            test_apache.give_tree(self.workdir, self.uid, self.gid)
             try:
+                self._write_ini()
+                test_apache.give_tree(self.workdir, self.uid, self.gid)
                 return self._start(timeout)
             except UWSGIError:
                 taken = 'Address already in use' in test_apache.tail(
                     self.log_file)
                 self.stop(remove=False)
                 if not taken or attempt == attempts - 1:
+                    # The error carries the logs: remove the directory
+                    # (unless GLANCE_LITE_KEEP_TEST_DIRS is set).
+                    self.stop()
                     raise
 
     def _start(self, timeout):
