@@ -111,7 +111,7 @@ class Server:
              self.config_file] + list(args),
             capture_output=True, text=True, timeout=120)
 
-    def start(self, timeout=30):
+    def start(self, timeout=90):
         """Start the server and wait until it answers. A server that does
         not come up is stopped, its directory and database removed (the
         error carries its output)."""
