@@ -15,7 +15,7 @@ import uuid
 
 import requests
 
-from tests import server as test_server
+from tests.functional import _parallel
 
 FIVE_KB = b'*' * 5120
 FIVE_KB_MD5 = 'c2e5db72bd7fd153f53ede5da5a06de3'
@@ -308,41 +308,6 @@ def utf8_head_line(text):
     return text.encode('utf-8').decode('latin-1')
 
 
-def _in_parallel(functions):
-    errors = []
-
-    def run(function):
-        try:
-            function()
-        except Exception as e:  # noqa: BLE001 - re-raised below
-            errors.append(e)
-
-    threads = [threading.Thread(target=run, args=(f,)) for f in functions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
-
-
-def start_servers(*configs):
-    """Start one glance-lite-api per config, side by side (start-up is
-    mostly imports, so a module's servers come up in the time of one or
-    two). Returns them in the order of ``configs``."""
-    servers = [test_server.Server(config) for config in configs]
-    try:
-        _in_parallel([srv.start for srv in servers])
-    except Exception:
-        stop_servers(servers)
-        raise
-    return servers
-
-
-def stop_servers(servers):
-    _in_parallel([srv.stop for srv in servers if srv.process])
-
-
 # The servers of the four image test modules, by role. "default" is on
 # embedded defaults; "limits" has a 512-byte cap, a property quota of 2
 # and only the formats foo and ami; "untouched" is kept empty for the
@@ -370,7 +335,7 @@ def shared_servers(request):
     two) and stopped when the test session ends."""
     with _shared_lock:
         if not _shared:
-            started = start_servers(*SERVER_CONFIGS.values())
+            started = _parallel.start(*SERVER_CONFIGS.values())
             _shared.update(zip(SERVER_CONFIGS, started))
             request.session.addfinalizer(_stop_shared)
     return _shared
@@ -378,5 +343,5 @@ def shared_servers(request):
 
 def _stop_shared():
     with _shared_lock:
-        stop_servers(list(_shared.values()))
+        _parallel.stop(*_shared.values())
         _shared.clear()
