@@ -11,7 +11,7 @@ import pytest
 
 TOP = os.path.join(os.path.dirname(__file__), '..', '..')
 UNIT = os.path.join(TOP, 'etc', 'systemd', 'glance-lite-api.service')
-EXEC_START = ('/opt/glance-lite/bin/glance-lite-api --config-file '
+EXEC_START = ('/opt/glance-lite/.venv/bin/glance-lite-api --config-file '
               '/etc/glance-lite/glance-lite.conf')
 
 
@@ -65,10 +65,10 @@ def test_systemd_analyze_verify_finds_nothing_wrong(tmp_path):
         text = f.read()
     program = os.path.join(os.path.dirname(sys.executable),
                            'glance-lite-api')
-    assert text.count('ExecStart=/opt/glance-lite/bin/glance-lite-api ') == 1
+    assert text.count('ExecStart=/opt/glance-lite/.venv/bin/glance-lite-api ') == 1
     unit = tmp_path / 'glance-lite-api.service'
     unit.write_text(text.replace(
-        'ExecStart=/opt/glance-lite/bin/glance-lite-api ',
+        'ExecStart=/opt/glance-lite/.venv/bin/glance-lite-api ',
         'ExecStart=%s ' % program))
 
     result = subprocess.run(
