@@ -5,10 +5,12 @@ provoke for real (disk full, write denied as root, ...) are injected."""
 import hashlib
 import io
 import os
+import threading
 from unittest import mock
 
 from glance_store import exceptions as store_exc
 from oslo_config import cfg
+from oslo_db import exception as db_exc
 import pytest
 
 from glance_lite.api import upload
@@ -219,3 +221,44 @@ def test_endless_body_past_a_declared_size_is_not_read_forever(catalogue):
     assert 'Supplied size (100)' in raised.value.msg
     assert 'more than 1024' in raised.value.msg
     assert db_api.image_get(image['id'])['status'] == status.KILLED
+
+
+def _settled(image_id):
+    """Wait for the background thread that settles an upload whose
+    database went away."""
+    for thread in threading.enumerate():
+        if thread.name == 'settle-upload-%s' % image_id:
+            thread.join(30)
+            assert not thread.is_alive()
+
+
+@pytest.mark.parametrize('committed', [False, True])
+def test_activation_lost_with_the_database_is_settled_when_it_returns(
+        catalogue, committed):
+    """The connection breaks with the activation in flight: only the
+    database, once back, tells whether it was committed (keep the data)
+    or not (remove it, kill the image). A real database cannot be made to
+    break at exactly that point, hence the injection."""
+    image = _queued()
+    activate = db_api.image_transition
+
+    def activation_lost(image_id, to_status, **kwargs):
+        if to_status != status.ACTIVE:
+            return activate(image_id, to_status, **kwargs)
+        if committed:
+            activate(image_id, to_status, **kwargs)
+        raise db_exc.DBConnectionError('server closed the connection')
+
+    with mock.patch.object(upload, 'SETTLE_FIRST_DELAY', 0), \
+            mock.patch.object(db_api, 'image_transition', activation_lost):
+        with pytest.raises(db_exc.DBConnectionError):
+            upload.upload(image, _body(b'data'))
+    _settled(image['id'])
+
+    settled = db_api.image_get(image['id'])
+    if committed:
+        assert settled['status'] == status.ACTIVE
+        assert _files(catalogue) == [image['id']]
+    else:
+        assert settled['status'] == status.KILLED
+        assert _files(catalogue) == []
