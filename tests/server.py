@@ -201,3 +201,9 @@ class Server:
         if not os.path.isdir(self.datadir):
             return []
         return sorted(os.listdir(self.datadir))
+
+    def stored_sizes(self):
+        """{file name: size in bytes} of the file store's directory (the
+        file store names each image's file after the image id)."""
+        return {name: os.path.getsize(os.path.join(self.datadir, name))
+                for name in self.stored_files()}
