@@ -32,6 +32,26 @@ def pytest_collection_modifyitems(config, items):
         item._id = NodeId.parse('%s@%s' % (item.nodeid, '_'.join(groups)))
 
 
+FIGURES = 'glance_lite_figures'
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Show the figures tests recorded with ``record_property(FIGURES,
+    text)`` (the soak run's counts), also for passing tests and under
+    xdist, whose workers send user properties back with their reports."""
+    lines = []
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            for name, value in getattr(report, 'user_properties', ()):
+                if name == FIGURES and getattr(report, 'when',
+                                               'call') == 'call':
+                    lines.append('%s: %s' % (report.nodeid, value))
+    if lines:
+        terminalreporter.write_sep('-', 'glance_lite figures')
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
 @pytest.fixture(scope='module')
 def api():
     """A glance-lite-api on embedded defaults (noauth), shared by a module."""
