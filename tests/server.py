@@ -71,7 +71,11 @@ class Server:
         sections = {
             'DEFAULT': {'bind_host': '127.0.0.1', 'bind_port': 0,
                         'state_path': self.state_path,
-                        'log_file': self.log_file, 'debug': 'false'},
+                        'log_file': self.log_file, 'debug': 'false',
+                        # The remote sources of the tests listen on
+                        # loopback, which the service refuses by default
+                        # (tests/security override this).
+                        'external_source_allowed_networks': '127.0.0.0/8'},
             'paste_deploy': {'flavor': 'noauth'},
         }
         if self.db_name:

@@ -1,5 +1,7 @@
 """Who may see and change an image (spec §4.4)."""
 
+from oslo_utils import uuidutils
+
 from glance_lite.common import exception
 from glance_lite.common import status as image_status
 from glance_lite.db import api as db_api
@@ -34,6 +36,11 @@ def get_visible_image(context, image_id):
 
     :raises ImageNotFound: it does not exist or is not visible (never 403).
     """
+    if not (len(image_id) <= 36 and uuidutils.is_uuid_like(image_id)):
+        # Every stored id is one (create refuses others): anything else,
+        # "../x", NUL bytes, megabytes, never reaches the catalogue or the
+        # store.
+        raise exception.ImageNotFound(image_id=image_id[:36])
     try:
         image = db_api.image_get(image_id)
     except exception.ImageNotFound:

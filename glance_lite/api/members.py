@@ -20,10 +20,36 @@ def _context(req):
     return req.environ['glance_lite.context']
 
 
+def _read_body(req):
+    """The request body, read only up to ``max_member_body_size``: a
+    declared length over it is refused unread, a chunked body is cut one
+    byte past it (memory stays bounded either way).
+
+    :raises LimitExceeded: 413.
+    """
+    limit = CONF.max_member_body_size
+    too_large = exception.LimitExceeded(
+        "Request body is larger than %d bytes." % limit)
+    if req.content_length is not None:
+        if req.content_length > limit:
+            raise too_large
+        return req.body
+    if not req.is_body_readable:
+        return b''
+    # Chunked: read from the server's (de-chunking) input directly, as
+    # webob's req.body would buffer all of it first.
+    data = req.environ['wsgi.input'].read(limit + 1)
+    if len(data) > limit:
+        raise too_large
+    return data
+
+
 def _json_body(req):
+    body = _read_body(req)
     try:
-        return json.loads(req.body) if req.body else None
-    except ValueError:
+        return json.loads(body) if body else None
+    except (ValueError, RecursionError):
+        # RecursionError: nesting deeper than the parser's stack.
         raise exception.Invalid("Malformed JSON in request body.")
 
 
@@ -34,6 +60,15 @@ def _can_share(value):
     if value is None or isinstance(value, bool):
         return value
     raise exception.Invalid("Invalid membership association")
+
+
+def _check_member_id(member_id):
+    """Member ids are free-form up to 255 characters; NUL bytes are
+    refused (catalogue engines cannot store or even compare them)."""
+    if len(member_id) > 255:
+        raise exception.Invalid("Member id too long")
+    if '\x00' in member_id:
+        raise exception.Invalid("Invalid member id")
 
 
 def _no_content():
@@ -99,8 +134,7 @@ class MembersController:
             if not isinstance(entry, dict) or not isinstance(
                     entry.get('member_id'), str) or not entry['member_id']:
                 raise exception.Invalid("Invalid membership association")
-            if len(entry['member_id']) > 255:
-                raise exception.Invalid("Member id too long")
+            _check_member_id(entry['member_id'])
             parsed.append((entry['member_id'],
                            _can_share(entry.get('can_share'))))
         db_api.member_replace_all(image_id, parsed)
@@ -117,8 +151,7 @@ class MembersController:
         can_share = None
         if isinstance(body, dict) and isinstance(body.get('member'), dict):
             can_share = _can_share(body['member'].get('can_share'))
-        if len(member_id) > 255:
-            raise exception.Invalid("Member id too long")
+        _check_member_id(member_id)
         existing = db_api.member_list(image_id=image_id)
         if member_id not in {m['member_id'] for m in existing}:
             quota.check_member_count(len(existing) + 1)
@@ -132,6 +165,8 @@ class MembersController:
         self._check_change_allowed(context, 'delete_member')
         image = self._image_for_members(context, image_id)
         self._check_sharer(context, image)
+        if '\x00' in member_id:
+            raise exception.NotFound("Membership could not be found.")
         if not db_api.member_delete(image_id, member_id):
             raise exception.NotFound("Membership could not be found.")
         return _no_content()
@@ -139,6 +174,9 @@ class MembersController:
     def index_shared_images(self, req, member_id):
         """GET /v1/shared-images/{member}: 200 {"shared_images": [...]}."""
         context = _context(req)
+        if '\x00' in member_id:
+            # No member can have it; the catalogue cannot search for it.
+            return serialization.json_response({'shared_images': []})
         shared = []
         own = member_id == context.owner
         for membership in db_api.member_list(member=member_id):

@@ -15,6 +15,9 @@ CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 DISCARD_CHUNK = 64 * 1024
+# Most of an unread chunked body discarded to keep the connection: a
+# longer (or endless) one closes it instead.
+DISCARD_LIMIT = 4 * 1024 * 1024
 
 
 class Gateway(wsgi.Gateway_10):
@@ -28,6 +31,27 @@ class Gateway(wsgi.Gateway_10):
     then sees as a stray 400 "Malformed Request-Line" for its next call.
     """
 
+    def get_environ(self):
+        """WSGI folds ``X-Roles`` and ``X_Roles`` into the same environ key
+        (HTTP_X_ROLES), so a client could slip an identity header past a
+        proxy that strips only the dashed form. Headers whose name has an
+        underscore are dropped, as Apache httpd and nginx do, except the
+        ``x-image-meta-*`` ones (python-glanceclient sends
+        ``x-image-meta-disk_format``); a dashed header of the same key
+        keeps its value."""
+        env = super().get_environ()
+        headers = [(name.decode('iso-8859-1'), value.decode('iso-8859-1'))
+                   for name, value in self.req.inheaders.items()]
+        dropped = {_environ_key(name) for name, _value in headers
+                   if '_' in name and
+                   not name.lower().startswith('x-image-meta-')}
+        for key in dropped:
+            env.pop(key, None)
+        for name, value in headers:
+            if '_' not in name and _environ_key(name) in dropped:
+                env[_environ_key(name)] = value
+        return env
+
     def respond(self):
         try:
             super().respond()
@@ -39,12 +63,21 @@ class Gateway(wsgi.Gateway_10):
         if not req.chunked_read or req.close_connection:
             return
         try:
-            while req.rfile.read(DISCARD_CHUNK):
-                pass
+            discarded = 0
+            while discarded <= DISCARD_LIMIT:
+                data = req.rfile.read(DISCARD_CHUNK)
+                if not data:
+                    return
+                discarded += len(data)
+            req.close_connection = True
         except Exception:
             # Bad chunk framing, size limit, client gone: the connection
             # cannot be reused.
             req.close_connection = True
+
+
+def _environ_key(header_name):
+    return 'HTTP_' + header_name.upper().replace('-', '_')
 
 
 def main(argv=None):
@@ -55,6 +88,8 @@ def main(argv=None):
                          timeout=CONF.client_socket_timeout,
                          server_name='glance-lite')
     server.gateway = Gateway
+    # Request line plus headers; over it cheroot answers 414 or 413.
+    server.max_request_header_size = CONF.max_request_header_size
 
     def stop(signum, frame):
         LOG.info('Signal %d received, stopping', signum)

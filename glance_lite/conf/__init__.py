@@ -21,6 +21,10 @@ image_format.register_opts(CONF)
 paste.register_opts(CONF)
 logging.register_options(CONF)
 db_options.set_defaults(CONF)
+# glance_store's DEBUG lines name the files and URIs of image data (which
+# may carry credentials); glance_lite never logs those, debug on or not.
+logging.set_defaults(default_log_levels=logging.get_default_log_levels() +
+                     ['glance_store=INFO'])
 
 
 def set_defaults():

@@ -16,6 +16,14 @@ server_opts = [
     cfg.IntOpt('client_socket_timeout', default=900, min=0,
                help='Seconds a client connection may stay idle, mid-request '
                     'included, before the standalone server drops it.'),
+    cfg.IntOpt('max_request_header_size', default=65536, min=0,
+               help='Largest request line plus headers, in bytes, the '
+                    'standalone server reads; larger requests answer 413 '
+                    'before reaching the application (0: no limit).'),
+    cfg.IntOpt('max_request_header_fields', default=256, min=0,
+               help='Most request header lines the application accepts; '
+                    'more answer 431 (0: no limit). Keep it above '
+                    'image_property_quota plus about 20.'),
     cfg.StrOpt('state_path',
                default=os.path.join(os.getcwd(), 'state'),
                sample_default='$PWD/state',
@@ -83,12 +91,32 @@ limit_opts = [
                      'it at once.'),
 ]
 
+external_source_opts = [
+    cfg.ListOpt('external_source_allowed_networks', default=[],
+                sample_default='',
+                help='Networks (addresses or CIDRs, for example '
+                     '10.20.0.0/16 or fd00:1::/64) that external sources '
+                     '(x-image-meta-location, x-glance-api-copy-from) and '
+                     'their redirects may reach although they are not '
+                     'public: by default loopback, link-local (the '
+                     'metadata service included), private, shared (CGNAT), '
+                     'unspecified, multicast and reserved addresses are '
+                     'refused, so that a caller cannot make the service '
+                     'fetch from its own host or network.'),
+    cfg.IntOpt('max_member_body_size', default=1048576, min=1,
+               help='Largest request body, in bytes, accepted by the '
+                    'member calls (PUT /v1/images/{id}/members[/{member}]); '
+                    'larger ones answer 413 unread.'),
+]
+
 
 def register_opts(conf):
     conf.register_opts(server_opts)
     conf.register_opts(identity_opts)
     conf.register_opts(limit_opts)
+    conf.register_opts(external_source_opts)
 
 
 def list_opts():
-    return [(None, server_opts + identity_opts + limit_opts)]
+    return [(None, server_opts + identity_opts + limit_opts +
+             external_source_opts)]

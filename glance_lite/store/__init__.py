@@ -5,6 +5,8 @@ glance_lite's, and keeps store URIs (which may carry credentials) out of
 every message it raises.
 """
 
+import urllib.parse
+
 import glance_store
 from glance_store import exceptions as store_exc
 from glance_store import location as store_location
@@ -12,6 +14,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from glance_lite.common import exception
+from glance_lite.store import external
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -23,8 +26,45 @@ RESTRICTED_SCHEMES = frozenset(['file', 'filesystem', 'swift+config'])
 
 def configure():
     """Load the configured stores; called once at start-up."""
+    try:
+        external.allowed_networks()
+    except ValueError as e:
+        raise RuntimeError("Invalid external_source_allowed_networks: %s"
+                           % e)
     glance_store.create_stores(CONF)
     glance_store.verify_default_store()
+    _guard_http_store()
+
+
+def _guard_http_store():
+    """Make glance_store's http driver send its requests (redirect hops
+    included) through the SSRF guard of ``external``.
+
+    The driver creates its requests session lazily, only when it has
+    none, so a session set here is the one it uses.
+    """
+    for scheme in external.ALLOWED_SCHEMES:
+        if scheme in known_schemes():
+            http_store = glance_store.get_store_from_scheme(scheme)
+            if not isinstance(getattr(http_store, 'session', None),
+                              external.GuardedSession):
+                http_store.session = external.GuardedSession()
+
+
+def redacted(uri):
+    """``uri`` with any user name and password replaced by ``***``, for
+    messages and log lines."""
+    try:
+        parts = urllib.parse.urlsplit(uri)
+    except ValueError:
+        parts = None
+    if parts is not None and '@' in parts.netloc:
+        netloc = '***@' + parts.netloc.rsplit('@', 1)[1]
+        return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+    if '@' in uri:
+        # Unparseable but maybe holding credentials: keep the scheme only.
+        return uri.split(':', 1)[0] + '://***'
+    return uri
 
 
 def known_schemes():
@@ -40,20 +80,24 @@ def check_store_name(name):
 def validate_external_source(uri):
     """Check a caller-supplied location or copy-from URI (spec §6.4).
 
-    :raises Invalid: empty, unknown scheme, or a restricted local scheme.
+    :raises Invalid: empty, unknown scheme, a restricted local scheme, or
+        (http and https) a host the SSRF guard refuses (see ``external``).
+        Messages never carry the URI's credentials.
     """
     if not uri:
         raise exception.Invalid("External source should not be empty")
     scheme = uri.split('://', 1)[0].lower() if '://' in uri else ''
     if scheme in RESTRICTED_SCHEMES or scheme not in known_schemes():
         raise exception.Invalid(
-            "External sources are not supported: '%s'" % uri)
+            "External sources are not supported: '%s'" % redacted(uri))
     try:
         store_location.get_location_from_uri(uri)
     except (store_exc.BadStoreUri, store_exc.UnknownScheme,
             ValueError):
         # ValueError: urllib cannot parse it (e.g. "http://[::1").
-        raise exception.Invalid("Invalid location %s" % uri)
+        raise exception.Invalid("Invalid location %s" % redacted(uri))
+    if scheme in external.ALLOWED_SCHEMES:
+        external.validate_source(uri)
 
 
 def add(image_id, data, scheme=None):
@@ -107,6 +151,12 @@ def get(url):
         # No chunk_size: glance_store's file driver then reports the chunk
         # size as the image size.
         return glance_store.get_from_backend(url)
+    except external.ForbiddenDestination as e:
+        # The source (or where it now redirects or resolves to) is no
+        # longer allowed.
+        LOG.warning("Store refused to open image data: %s", e)
+        raise exception.StoreUnavailable(
+            "The store holding the image data is unavailable.")
     except store_exc.NotFound:
         raise exception.NotFound("Image data not found in the store.")
     except store_exc.RemoteServiceUnavailable:
@@ -132,17 +182,27 @@ def get_size(url):
     """
     try:
         return glance_store.get_size_from_backend(url)
+    except external.ForbiddenDestination as e:
+        # A redirect hop, or the address the connection resolved to.
+        LOG.info("Refused external source: %s", e)
+        raise exception.Invalid(str(e))
     except store_exc.NotFound as e:
         raise exception.NotFound(str(e.msg) if getattr(e, 'msg', None)
                                  else "Image not found at the location.")
-    except (store_exc.BadStoreUri, store_exc.UnknownScheme):
-        raise exception.Invalid("Invalid location %s" % url)
-    except (store_exc.BackendException, store_exc.MaxRedirectsExceeded) as e:
+    except store_exc.MaxRedirectsExceeded as e:
         raise exception.Invalid("Invalid location: %s" % e)
+    except (store_exc.BadStoreUri, store_exc.UnknownScheme,
+            store_exc.BackendException) as e:
+        # The driver's message may quote the remote server's answer (an
+        # internal page the caller must not read through us) or, for
+        # some errors, the URI: logged without credentials, not returned.
+        LOG.info("External source %s could not be sized: %s",
+                 redacted(url), type(e).__name__)
+        raise exception.Invalid("Invalid location %s" % redacted(url))
     except (ValueError, OSError):
         # Errors of the HTTP client the http driver lets through: a URL it
         # cannot parse (bad port), a read timeout, a bad Content-Length.
-        raise exception.Invalid("Invalid location %s" % url)
+        raise exception.Invalid("Invalid location %s" % redacted(url))
 
 
 def delete(url):

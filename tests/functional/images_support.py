@@ -206,16 +206,32 @@ def new_id():
 
 
 class HttpSource:
-    """A tiny HTTP server on 127.0.0.1 serving ``objects`` (path -> bytes)
-    with GET and HEAD; anything else is a 404."""
+    """A tiny HTTP server on ``host`` (127.0.0.1 unless told: any loopback
+    address) serving ``objects`` (path -> bytes) with GET and HEAD;
+    anything else is a 404. Paths in ``redirects`` (path -> URL) answer
+    302, those in ``get_only_redirects`` only to GET. Every request is
+    recorded in ``requests`` as (method, path)."""
 
-    def __init__(self):
+    def __init__(self, host='127.0.0.1'):
         self.objects = {}
-        objects = self.objects
+        self.redirects = {}
+        self.get_only_redirects = {}
+        self.requests = []
+        source = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def _answer(self, with_body):
-                data = objects.get(urllib.parse.urlsplit(self.path).path)
+                path = urllib.parse.urlsplit(self.path).path
+                source.requests.append((self.command, path))
+                target = source.redirects.get(path) or (
+                    with_body and source.get_only_redirects.get(path))
+                if target:
+                    self.send_response(302)
+                    self.send_header('Location', target)
+                    self.send_header('Content-Length', '0')
+                    self.end_headers()
+                    return
+                data = source.objects.get(path)
                 if data is None:
                     self.send_error(404)
                     return
@@ -235,10 +251,10 @@ class HttpSource:
             def log_message(self, *args):
                 pass
 
-        self._server = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
-                                                       Handler)
+        self._server = http.server.ThreadingHTTPServer((host, 0), Handler)
         self._server.daemon_threads = True
-        self.base = 'http://127.0.0.1:%d' % self._server.server_address[1]
+        self.port = self._server.server_address[1]
+        self.base = 'http://%s:%d' % (host, self.port)
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         daemon=True)
         self._thread.start()
@@ -246,6 +262,13 @@ class HttpSource:
     def add(self, path, data):
         """Serve ``data`` at ``path``; returns its URL."""
         self.objects[path] = data
+        return self.base + path
+
+    def redirect(self, path, target, get_only=False):
+        """Answer requests for ``path`` with a 302 to ``target`` (only GET
+        ones with ``get_only``); returns the URL of ``path``."""
+        (self.get_only_redirects if get_only else self.redirects)[path] = (
+            target)
         return self.base + path
 
     def url(self, path):

@@ -37,10 +37,22 @@ class _ContextMiddlewareBase:
         return (req.environ.get(oslo_request_id.ENV_REQUEST_ID) or
                 'req-%s' % uuid.uuid4())
 
+    @staticmethod
+    def check_header_count(req):
+        """431 for more header lines than max_request_header_fields (the
+        server already bounds their total size)."""
+        limit = CONF.max_request_header_fields
+        count = sum(1 for key in req.environ if key.startswith('HTTP_'))
+        if limit and count > limit:
+            raise webob.exc.HTTPRequestHeaderFieldsTooLarge(
+                explanation='Too many request headers: %d, max %d'
+                            % (count, limit))
+
     @webob.dec.wsgify
     def __call__(self, req):
         # The 401/431 raised while building the context carry no request id.
         try:
+            self.check_header_count(req)
             ctx = self.make_context(req)
         except webob.exc.HTTPException as error:
             return error
