@@ -37,6 +37,10 @@ done
 step lint-imports
 .venv/bin/lint-imports --no-logo --no-cache || failed+=(lint-imports)
 
+step "bandit (medium and high severity) on glance_lite"
+.venv/bin/bandit -q -c tools/bandit.yaml -r glance_lite \
+    --severity-level medium || failed+=(bandit)
+
 step "etc/glance-lite.conf.sample is up to date"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
