@@ -72,9 +72,13 @@ class PostgresInstance:
         user = pwd.getpwnam(OS_USER)
         # mkdtemp makes the directory 0700 for root: hand it over.
         os.chown(self.tmpdir, user.pw_uid, user.pw_gid)
-        self._run('initdb', '--pgdata', self.datadir, '--auth', 'trust',
-                  '--username', 'postgres', '--encoding', 'UTF8',
-                  '--locale', 'C', '--no-sync')
+        try:
+            self._run('initdb', '--pgdata', self.datadir, '--auth', 'trust',
+                      '--username', 'postgres', '--encoding', 'UTF8',
+                      '--locale', 'C', '--no-sync')
+        except BaseException:
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+            raise
 
     def _run(self, program, *args, timeout=120, check=True):
         command = ['runuser', '-u', OS_USER, '--',

@@ -201,7 +201,9 @@ def test_database_stopped_mid_run(outage_api, mode):
             _wait(lambda: {'PUT', 'POST', 'GET', 'HEAD'} <= {
                 a[1] for a in traffic.successes('before')},
                 'requests before the outage')
-            _wait(lambda: srv.stored_files(), 'uploads to start')
+            # Both uploads are saving, their data streaming to the store.
+            _wait(lambda: {failing['id'], surviving['id']} <= set(
+                srv.stored_files()), 'the uploads to start')
 
             pg.stop(mode)
             traffic.phase = 'outage'

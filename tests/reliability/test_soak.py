@@ -36,7 +36,8 @@ MIB = 1024 * 1024
 MAX_LIVE_PER_CLIENT = 12
 # Weights of the operations a client picks from.
 OPERATIONS = {'create': 4, 'reserve': 2, 'upload': 2, 'update': 3,
-              'list': 2, 'head': 3, 'download': 3, 'delete': 3}
+              'list': 2, 'head': 3, 'download': 3, 'download_any': 2,
+              'delete': 3}
 
 
 def _image_size(rng):
@@ -59,6 +60,8 @@ class Ledger:
         self.requests = collections.Counter()
         self.statuses = collections.Counter()
         self.unexpected = []
+        # Images another client found gone (404): they must end deleted.
+        self.not_found = set()
         self.bytes_up = 0
         self.bytes_down = 0
 
@@ -258,6 +261,28 @@ class SoakClient:
             if md5 != entry['md5']:
                 self.ledger.unexpected.append(('download', 'md5', image_id))
 
+    def download_any(self):
+        """GET data of any client's active image, which its owner may be
+        deleting meanwhile: 200 with the uploaded bytes, or 404."""
+        with self.ledger.lock:
+            active = sorted(i for i, entry in self.ledger.images.items()
+                            if entry['status'] == 'active' and entry['size']
+                            and not entry['deleted'])
+        if not active:
+            return self.create()
+        image_id = self.rng.choice(active)
+        expected_md5 = self.ledger.images[image_id]['md5']
+        status, md5, received = image_checks.download(self.session,
+                                                      self.url, image_id)
+        if self.ledger.answer('download_any', status, {200, 404}):
+            with self.ledger.lock:
+                self.ledger.bytes_down += received
+            if status == 404:
+                self.ledger.not_found.add(image_id)
+            elif md5 != expected_md5:
+                self.ledger.unexpected.append(('download_any', 'md5',
+                                               image_id))
+
     def delete(self):
         """DELETE: 200; the image leaves the ledger's live set."""
         image_id = self._pick()
@@ -298,6 +323,9 @@ def _verify(api, ledger):
                 image_id, head.headers.get('x-image-meta-status'),
                 entry['status']))
     session.close()
+    problems += ['image %s was not found, but not deleted' % image_id
+                 for image_id in sorted(ledger.not_found)
+                 if not ledger.images[image_id]['deleted']]
     live_sizes = {image_id: entry['size']
                   for image_id, entry in ledger.images.items()
                   if not entry['deleted'] and entry['status'] == 'active'}
