@@ -28,6 +28,8 @@ from tests import pg_instance
 from tests.reliability import image_checks
 from tests import server as test_server
 
+# Both rounds on one worker: one PostgreSQL cluster and server for both.
+pytestmark = pytest.mark.xdist_group('database-outage')
 TIMEOUT = 30  # no request may be held longer than this
 OUTAGE_SECONDS = 3
 CHUNK = 64 * 1024
