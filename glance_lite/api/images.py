@@ -18,6 +18,7 @@ from glance_lite.api import list_params
 from glance_lite.api import policy
 from glance_lite.api import property_protections
 from glance_lite.api import quota
+from glance_lite.api import sendfile
 from glance_lite.api import serialization
 from glance_lite.api import upload
 from glance_lite.common import exception
@@ -255,7 +256,7 @@ class ImagesController:
                 raise exception.NotFound("Image data not found.")
             chunks, store_size = store.get(locations[0]['url'])
             size = store_size or size
-            response.app_iter = chunks
+            response.app_iter = sendfile.body(req.environ, chunks, size)
         else:
             response.body = b''
         image = dict(property_protections.readable(context, image), size=size)

@@ -1,5 +1,6 @@
 """glance-lite-api: serve the API with cheroot, a pure-Python HTTP server
-that streams request bodies (chunked ones included) to the application."""
+that streams request bodies (chunked ones included) to the application,
+plus a ``wsgi.file_wrapper`` whose files are sent with ``sendfile``."""
 
 import signal
 import sys
@@ -20,10 +21,36 @@ DISCARD_CHUNK = 64 * 1024
 DISCARD_LIMIT = 4 * 1024 * 1024
 
 
+class FileWrapper:
+    """``wsgi.file_wrapper`` (PEP 3333): a file to send as the response
+    body. :class:`Gateway` sends it with sendfile when it can; iterating
+    reads it in blocks."""
+
+    def __init__(self, filelike, block_size=DISCARD_CHUNK):
+        self.filelike = filelike
+        self.block_size = block_size
+
+    def __iter__(self):
+        while True:
+            block = self.filelike.read(self.block_size)
+            if not block:
+                return
+            yield block
+
+    def close(self):
+        if hasattr(self.filelike, 'close'):
+            self.filelike.close()
+
+
 class Gateway(wsgi.Gateway_10):
-    """cheroot's WSGI gateway, plus: a chunked request body the application
-    left unread (an error answered before the upload was consumed) is read
-    and discarded after the response, as Glance's eventlet server did.
+    """cheroot's WSGI gateway, plus:
+
+    - ``wsgi.file_wrapper``: a response body the application made with it
+      and a Content-Length goes from the file to the socket with sendfile
+      (cheroot has no file wrapper of its own);
+    - a chunked request body the application left unread (an error
+      answered before the upload was consumed) is read and discarded after
+      the response, as Glance's eventlet server did.
 
     cheroot drains unread Content-Length bodies itself but not chunked
     ones; their leftover chunks would be parsed as the next request on the
@@ -38,7 +65,7 @@ class Gateway(wsgi.Gateway_10):
         underscore are dropped, as Apache httpd and nginx do, except the
         ``x-image-meta-*`` ones (python-glanceclient sends
         ``x-image-meta-disk_format``); a dashed header of the same key
-        keeps its value."""
+        keeps its value. Also adds ``wsgi.file_wrapper``."""
         env = super().get_environ()
         headers = [(name.decode('iso-8859-1'), value.decode('iso-8859-1'))
                    for name, value in self.req.inheaders.items()]
@@ -50,13 +77,56 @@ class Gateway(wsgi.Gateway_10):
         for name, value in headers:
             if '_' not in name and _environ_key(name) in dropped:
                 env[_environ_key(name)] = value
+        env['wsgi.file_wrapper'] = FileWrapper
         return env
 
     def respond(self):
         try:
-            super().respond()
+            response = self.req.server.wsgi_app(self.env,
+                                                self.start_response)
+            if not self._sendfile(response):
+                self._write_body(response)
         finally:
             self._discard_unread_chunked_body()
+
+    def _write_body(self, response):
+        # What cheroot's own respond() does with the application's body.
+        try:
+            for chunk in filter(None, response):
+                if not isinstance(chunk, bytes):
+                    raise ValueError('WSGI applications must yield bytes')
+                self.write(chunk)
+        finally:
+            self.req.ensure_headers_sent()
+            if hasattr(response, 'close'):
+                response.close()
+
+    def _sendfile(self, response):
+        """Send a FileWrapper body with sendfile; False (nothing sent) when
+        the body is something else or the answer is not framed by a
+        Content-Length (chunked, HEAD)."""
+        if (not isinstance(response, FileWrapper)
+                or self.remaining_bytes_out is None
+                or self.req.method == b'HEAD'):
+            return False
+        try:
+            self.req.ensure_headers_sent()
+            self.req.conn.wfile.flush()
+            length = self.remaining_bytes_out
+            # socket.sendfile copes with the socket's timeout (sendfile on
+            # a non-blocking socket) and falls back to send() for TLS.
+            sent = self.req.conn.socket.sendfile(response.filelike, 0,
+                                                 length)
+            self.remaining_bytes_out -= sent
+            if sent < length:
+                # The file is shorter than announced: the client cannot
+                # find the end of the answer, so end the connection.
+                self.req.close_connection = True
+                LOG.error('Response file ended %d bytes short of its '
+                          'Content-Length', length - sent)
+        finally:
+            response.close()
+        return True
 
     def _discard_unread_chunked_body(self):
         req = self.req

@@ -6,8 +6,10 @@ overriding get_image/download_image and are not covered here.
 """
 
 import hashlib
+import http.client
 import json
 import os
+import urllib.parse
 
 import pytest
 import requests
@@ -158,6 +160,35 @@ def test_get_streams_the_uploaded_bytes_with_the_metadata_headers(api):
     assert _image_headers(response) == meta
     assert hashlib.md5(response.content).hexdigest() == s.FIVE_KB_MD5
     s.assert_no_storage_location(response)
+
+
+def test_get_sends_multi_block_data_whole_on_a_kept_alive_connection(api):
+    # Bigger than any read or send block: the server sends the store's
+    # file itself (sendfile). The same connection then carries the next
+    # requests, and the request log still counts what was sent.
+    data = os.urandom(3 * 1024 * 1024 + 17)
+    image = s.upload(api, data=data)
+    url = urllib.parse.urlsplit(s.image_url(api, image['id']))
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    try:
+        for _ in range(2):
+            conn.request('GET', url.path)
+            response = conn.getresponse()
+            assert response.status == 200
+            assert response.getheader('Content-Length') == str(len(data))
+            assert response.read() == data
+        request_id = response.getheader('x-openstack-request-id')
+        conn.request('HEAD', url.path)
+        head = conn.getresponse()
+        head.read()
+        assert head.status == 200
+        assert head.getheader('x-image-meta-size') == str(len(data))
+    finally:
+        conn.close()
+    logged = [line for line in api.log().splitlines()
+              if line.endswith('request_id ' + request_id)]
+    assert any('GET %s status 200 in 0 B out %d B ' % (url.path, len(data))
+               in line for line in logged), logged
 
 
 # 59

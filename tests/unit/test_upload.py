@@ -78,11 +78,17 @@ def test_successful_upload_activates_with_size_and_md5(catalogue):
     (store_exc.Duplicate(), exception.Conflict),
     (RuntimeError('/secret/path/on/the/store'), exception.StoreError),
 ])
+@pytest.mark.parametrize('store_add', [
+    # The file store's own fast path, and glance_store's add for every
+    # other store (here the file driver itself, the fast path declined).
+    'glance_lite.store.local.add', ADD])
 def test_store_failure_kills_image_with_a_clear_error(catalogue, store_error,
-                                                      expected):
+                                                      expected, store_add):
     image = _queued()
 
-    with mock.patch(ADD, side_effect=store_error):
+    with mock.patch(store_add, side_effect=store_error), \
+            mock.patch('glance_lite.store.local.handles',
+                       return_value=store_add != ADD):
         with pytest.raises(expected) as raised:
             upload.upload(image, _body(b'data'))
 

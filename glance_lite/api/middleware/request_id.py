@@ -18,6 +18,8 @@ from oslo_context import context
 from oslo_middleware import request_id
 import webob
 
+from glance_lite.api import sendfile
+
 
 class RequestId(request_id.RequestId):
 
@@ -34,6 +36,11 @@ class RequestId(request_id.RequestId):
         except BaseException:
             _forget_context()
             raise
+        image_file = sendfile.sent_file(environ, app_iter)
+        if image_file is not None:
+            # A file the server sends itself must reach it unwrapped.
+            image_file.on_close(_forget_context)
+            return app_iter
         return _ForgetContextOnClose(app_iter)
 
 

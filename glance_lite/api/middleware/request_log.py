@@ -7,6 +7,8 @@ import time
 from oslo_log import log as logging
 from oslo_middleware import request_id as oslo_request_id
 
+from glance_lite.api import sendfile
+
 LOG = logging.getLogger('glance_lite.api.requests')
 
 
@@ -37,6 +39,14 @@ class RequestLog:
             return start_response(status, headers, exc_info)
 
         app_iter = self.app(environ, logging_start_response)
+        image_file = sendfile.sent_file(environ, app_iter)
+        if image_file is not None:
+            # The server sends the file itself and must get its own
+            # wrapper back: log when it closes the file. The size is what
+            # was to be sent (sendfile does not tell how far it got).
+            image_file.on_close(lambda: _log(
+                environ, seen, started, counted_input, image_file.size))
+            return app_iter
         return _LoggedBody(app_iter, environ, seen, started, counted_input)
 
 
@@ -87,12 +97,14 @@ class _LoggedBody:
             if hasattr(self._app_iter, 'close'):
                 self._app_iter.close()
         finally:
-            env = self._environ
-            LOG.info('%(method)s %(path)s status %(status)s in %(in)d B '
-                     'out %(out)d B %(ms).1f ms request_id %(rid)s',
-                     {'method': env.get('REQUEST_METHOD'),
-                      'path': self._seen['path'],
-                      'status': self._seen['status'],
-                      'in': self._input.count, 'out': self._sent,
-                      'ms': (time.monotonic() - self._started) * 1000,
-                      'rid': self._seen['request_id'] or '-'})
+            _log(self._environ, self._seen, self._started, self._input,
+                 self._sent)
+
+
+def _log(env, seen, started, counted_input, sent):
+    LOG.info('%(method)s %(path)s status %(status)s in %(in)d B '
+             'out %(out)d B %(ms).1f ms request_id %(rid)s',
+             {'method': env.get('REQUEST_METHOD'), 'path': seen['path'],
+              'status': seen['status'], 'in': counted_input.count,
+              'out': sent, 'ms': (time.monotonic() - started) * 1000,
+              'rid': seen['request_id'] or '-'})

@@ -1,0 +1,66 @@
+"""Image downloads handed to the server as an open file.
+
+When the image is a file of the filesystem store and the server offers
+``wsgi.file_wrapper`` (uWSGI, mod_wsgi, glance-lite-api), the response
+body is the server's wrapper around the open file, which the server sends
+with ``sendfile``: the bytes never pass through Python. Other stores, and
+servers without a wrapper, get glance_store's chunk iterator.
+
+The server recognises its wrapper only if the very object it made comes
+back from the application, so middleware must not wrap such a body: the
+request log (middleware/request_log.py) finds it through :func:`sent_file`
+and logs when the server closes the file instead.
+"""
+
+from glance_lite import store
+
+ENV_KEY = 'glance_lite.sendfile'
+# Blocks a wrapper without sendfile reads the file in.
+BLOCK_SIZE = 1024 * 1024
+
+
+class ImageFile:
+    """An open image file for a server's file wrapper: ``fileno`` for
+    sendfile, ``read`` for a server that iterates it, ``close`` closes the
+    file, then runs the callbacks added with :meth:`on_close`."""
+
+    def __init__(self, f, size):
+        self._file = f
+        self.size = size
+        self._callbacks = []
+
+    def fileno(self):
+        return self._file.fileno()
+
+    def read(self, size=-1):
+        return self._file.read(size)
+
+    def on_close(self, callback):
+        self._callbacks.append(callback)
+
+    def close(self):
+        callbacks, self._callbacks = self._callbacks, []
+        try:
+            self._file.close()
+        finally:
+            for callback in callbacks:
+                callback()
+
+
+def body(environ, chunks, size):
+    """The response body for an image's data: the server's file wrapper
+    around the open file when possible, else ``chunks`` itself."""
+    file_wrapper = environ.get('wsgi.file_wrapper')
+    opened = store.open_file(chunks) if file_wrapper else None
+    if opened is None:
+        return chunks
+    image_file = ImageFile(opened, size)
+    wrapped = file_wrapper(image_file, BLOCK_SIZE)
+    environ[ENV_KEY] = (wrapped, image_file)
+    return wrapped
+
+
+def sent_file(environ, app_iter):
+    """The ImageFile when ``app_iter`` is a body made by :func:`body`."""
+    wrapped, image_file = environ.get(ENV_KEY, (None, None))
+    return image_file if wrapped is not None and app_iter is wrapped else None
