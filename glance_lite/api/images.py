@@ -5,9 +5,11 @@ serializes. Errors are raised as glance_lite exceptions; the router turns
 them into HTTP answers (``faults``).
 """
 
+import functools
 import uuid
 
 from oslo_config import cfg
+from oslo_db import exception as db_exc
 from oslo_log import log as logging
 from oslo_utils import uuidutils
 import webob
@@ -20,6 +22,7 @@ from glance_lite.api import property_protections
 from glance_lite.api import quota
 from glance_lite.api import sendfile
 from glance_lite.api import serialization
+from glance_lite.api import settle
 from glance_lite.api import upload
 from glance_lite.common import exception
 from glance_lite.common import status as image_status
@@ -188,6 +191,16 @@ def _activate_from_source(image, meta, source, size, has_body, req):
     if meta.has_copy_from:
         upload.start_copy(image, source, meta.store, owner)
     return image
+
+
+def _remove_data_if_deleted(locations, image):
+    """After a delete whose answer was lost with the database: remove the
+    data at ``locations`` if the image did get deleted (not when delayed
+    delete left it ``pending_delete`` for a scrubber)."""
+    if image is not None and image['status'] == image_status.DELETED:
+        for loc in locations:
+            if loc['status'] == 'active':
+                store.delete_quietly(loc['url'])
 
 
 class ImagesController:
@@ -411,6 +424,14 @@ class ImagesController:
                 image = db_api.image_get(image_id)
             except exception.ImageNotFound:
                 raise exception.NotFound("Image %s not found." % image_id)
+            except db_exc.DBConnectionError:
+                # The soft-delete may have been committed although its
+                # answer was lost: its data must go then, or nothing
+                # would ever remove it.
+                settle.when_database_returns(image_id, functools.partial(
+                    _remove_data_if_deleted, image['locations']),
+                    'A delete')
+                raise
         else:
             raise exception.Conflict()
         if new_status == image_status.DELETED:

@@ -2,9 +2,9 @@
 (spec §6.5): queued -> saving -> active, or killed with nothing left in
 the store."""
 
+import functools
 import socket
 import threading
-import time
 
 from oslo_config import cfg
 from oslo_context import context
@@ -12,6 +12,7 @@ from oslo_db import exception as db_exc
 from oslo_log import log as logging
 
 from glance_lite.api import quota
+from glance_lite.api import settle
 from glance_lite.common import exception
 from glance_lite.common import status as image_status
 from glance_lite.db import api as db_api
@@ -21,10 +22,6 @@ CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 READ_CHUNK_SIZE = 1024 * 1024
-# How often an upload that failed while the database was away asks again
-# whether it is back (seconds, doubling up to the maximum).
-SETTLE_FIRST_DELAY = 1
-SETTLE_MAX_DELAY = 30
 
 
 class _BoundedReader:
@@ -192,50 +189,24 @@ def _kill(image_id):
         db_api.image_kill(image_id)
     except db_exc.DBConnectionError:
         # Without this the image would stay `saving` for ever.
-        _settle_when_database_returns(image_id)
+        settle.when_database_returns(
+            image_id, lambda _image: _kill(image_id),
+            'Killing a failed upload')
     except Exception:  # noqa: BLE001 - the original error is what matters
         LOG.exception("Could not mark image %s killed", image_id)
 
 
-def _settle_when_database_returns(image_id, url=None):
-    """Finish a failed upload once the catalogue database is reachable
-    again, in a background thread: mark the image killed (if still
-    `saving`) and remove the data at ``url``, unless the image turns out
-    to be active with that data (its activation was committed although
-    the answer was lost with the connection)."""
-    LOG.warning("Upload to image %s failed while the database was "
-                "unreachable; it will be marked killed when the database "
-                "is back", image_id)
-    threading.Thread(target=_settle, args=(image_id, url),
-                     name='settle-upload-%s' % image_id, daemon=True).start()
-
-
-def _settle(image_id, url):
-    delay = SETTLE_FIRST_DELAY
-    while True:
-        time.sleep(delay)
-        try:
-            image = db_api.image_get(image_id)
-        except db_exc.DBConnectionError:
-            delay = min(2 * delay, SETTLE_MAX_DELAY)
-            continue
-        except exception.ImageNotFound:
-            image = None
-        except Exception:  # noqa: BLE001 - a background thread must not die
-            LOG.exception("Could not settle the upload to image %s",
-                          image_id)
-            return
-        break
-    if url is not None:
-        if image is not None and image['status'] == image_status.ACTIVE and (
-                any(loc['url'] == url for loc in image['locations'])):
-            LOG.info("Image %s was activated before the database went "
-                     "away; its data is kept", image_id)
-            return
-        store.delete_quietly(url)
+def _settle_activation(image_id, url, image):
+    """After an activation whose answer was lost with the database: keep
+    the data if the activation was committed, else remove it and kill the
+    image."""
+    if image is not None and image['status'] == image_status.ACTIVE and (
+            any(loc['url'] == url for loc in image['locations'])):
+        LOG.info("Image %s was activated before the database went away; "
+                 "its data is kept", image_id)
+        return
+    store.delete_quietly(url)
     _kill(image_id)
-    LOG.info("Upload to image %s settled after the database outage",
-             image_id)
 
 
 def upload(image, data, store_name=None, owner=None):
@@ -305,7 +276,9 @@ def upload(image, data, store_name=None, owner=None):
         # The connection went with the activation in flight: it may have
         # been committed. Only the database can tell; keep the data until
         # it answers again.
-        _settle_when_database_returns(image_id, url)
+        settle.when_database_returns(
+            image_id, functools.partial(_settle_activation, image_id, url),
+            'The activation of an upload')
         raise
     except Exception:
         store.delete_quietly(url)

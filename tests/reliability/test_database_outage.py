@@ -276,11 +276,13 @@ def test_database_stopped_mid_run(outage_api, mode):
                 1] == _md5(data)
             live_sizes[image_id] = len(data)
         else:
-            # Its upload failed with the database away: killed (once the
-            # database was back to record it), no data.
+            # Its upload failed with the database away: still queued (it
+            # failed before saving) or killed (once the database was back
+            # to record it), never holding data.
             _wait(lambda: session.head(
                 srv.url + '/v1/images/' + image_id, timeout=TIMEOUT).headers[
-                'x-image-meta-status'] == 'killed', 'image to be killed')
+                'x-image-meta-status'] in ('queued', 'killed'),
+                'image %s to be killed' % image_id)
 
     # The upload whose body ended during the outage failed with a 503 and
     # left its image killed; the one that ended after it completed.

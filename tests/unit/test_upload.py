@@ -1,6 +1,8 @@
 """The upload algorithm's failure paths (spec §6.5), against a real SQLite
-catalogue and the real file store. Only the store errors a test cannot
-provoke for real (disk full, write denied as root, ...) are injected."""
+catalogue and the real file store, and what an upload or delete that lost
+the database leaves to settle. Only the errors a test cannot provoke for
+real at the right moment (disk full, write denied as root, a connection
+lost with a commit in flight) are injected."""
 
 import hashlib
 import io
@@ -12,7 +14,11 @@ from glance_store import exceptions as store_exc
 from oslo_config import cfg
 from oslo_db import exception as db_exc
 import pytest
+import webob
 
+from glance_lite.api import context
+from glance_lite.api import images
+from glance_lite.api import settle
 from glance_lite.api import upload
 from glance_lite.common import exception
 from glance_lite.common import status
@@ -233,7 +239,7 @@ def _settled(image_id):
     """Wait for the background thread that settles an upload whose
     database went away."""
     for thread in threading.enumerate():
-        if thread.name == 'settle-upload-%s' % image_id:
+        if thread.name == 'settle-%s' % image_id:
             thread.join(30)
             assert not thread.is_alive()
 
@@ -255,7 +261,7 @@ def test_activation_lost_with_the_database_is_settled_when_it_returns(
             activate(image_id, to_status, **kwargs)
         raise db_exc.DBConnectionError('server closed the connection')
 
-    with mock.patch.object(upload, 'SETTLE_FIRST_DELAY', 0), \
+    with mock.patch.object(settle, 'FIRST_DELAY', 0), \
             mock.patch.object(db_api, 'image_transition', activation_lost):
         with pytest.raises(db_exc.DBConnectionError):
             upload.upload(image, _body(b'data'))
@@ -268,3 +274,37 @@ def test_activation_lost_with_the_database_is_settled_when_it_returns(
     else:
         assert settled['status'] == status.KILLED
         assert _files(catalogue) == []
+
+
+@pytest.mark.parametrize('committed', [False, True])
+def test_delete_lost_with_the_database_is_settled_when_it_returns(
+        catalogue, committed):
+    """The connection breaks with the soft-delete in flight: once the
+    database is back, the data goes if the image did get deleted, and
+    stays with the image if not."""
+    image = _queued()
+    upload.upload(image, _body(b'data'))
+    destroy = db_api.image_destroy
+
+    def delete_lost(*args, **kwargs):
+        if committed:
+            destroy(*args, **kwargs)
+        raise db_exc.DBConnectionError('server closed the connection')
+
+    request = webob.Request.blank('/v1/images/' + image['id'],
+                                  method='DELETE')
+    request.environ['glance_lite.context'] = context.RequestContext(
+        is_admin=True)
+    with mock.patch.object(settle, 'FIRST_DELAY', 0), \
+            mock.patch.object(db_api, 'image_destroy', delete_lost):
+        with pytest.raises(db_exc.DBConnectionError):
+            images.ImagesController().delete(request, image['id'])
+    _settled(image['id'])
+
+    settled = db_api.image_get(image['id'])
+    if committed:
+        assert settled['status'] == status.DELETED
+        assert _files(catalogue) == []
+    else:
+        assert settled['status'] == status.ACTIVE
+        assert _files(catalogue) == [image['id']]
