@@ -20,9 +20,12 @@ from glance_lite.store import local
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
-# Schemes that would expose data local to the server if a caller could
-# name them as an external source (spec §6.4).
-RESTRICTED_SCHEMES = frozenset(['file', 'filesystem', 'swift+config'])
+# The only schemes a caller may name as an external source. Spec §6.4
+# refuses file, filesystem and swift+config (server-local data); the
+# other stores' URIs (swift://, s3://, rbd://, ...) name a host or cluster
+# the driver would connect to with the caller's credentials, which the
+# SSRF guard of ``external`` cannot check: only http(s) are accepted.
+EXTERNAL_SCHEMES = external.ALLOWED_SCHEMES
 
 
 def configure():
@@ -81,14 +84,14 @@ def check_store_name(name):
 def validate_external_source(uri):
     """Check a caller-supplied location or copy-from URI (spec §6.4).
 
-    :raises Invalid: empty, unknown scheme, a restricted local scheme, or
-        (http and https) a host the SSRF guard refuses (see ``external``).
-        Messages never carry the URI's credentials.
+    :raises Invalid: empty, not http(s) or http(s) not configured, or a
+        host the SSRF guard refuses (see ``external``). Messages never
+        carry the URI's credentials.
     """
     if not uri:
         raise exception.Invalid("External source should not be empty")
     scheme = uri.split('://', 1)[0].lower() if '://' in uri else ''
-    if scheme in RESTRICTED_SCHEMES or scheme not in known_schemes():
+    if scheme not in EXTERNAL_SCHEMES or scheme not in known_schemes():
         raise exception.Invalid(
             "External sources are not supported: '%s'" % redacted(uri))
     try:
@@ -97,8 +100,7 @@ def validate_external_source(uri):
             ValueError):
         # ValueError: urllib cannot parse it (e.g. "http://[::1").
         raise exception.Invalid("Invalid location %s" % redacted(uri))
-    if scheme in external.ALLOWED_SCHEMES:
-        external.validate_source(uri)
+    external.validate_source(uri)
 
 
 def add(image_id, data, scheme=None):

@@ -152,10 +152,6 @@ class _GuardedConnectionMixin:
     docstring); TLS still verifies the host name itself."""
 
     def _new_conn(self):
-        if getattr(self, 'proxy', None) is not None:
-            # Through the operator's proxy: the URL was checked by the
-            # adapter, and the socket goes to the proxy.
-            return super()._new_conn()
         entries = check_host(self._dns_host, self.port)
         last_error = None
         for _family, _type, _proto, _name, sockaddr in entries:
@@ -195,18 +191,11 @@ class GuardedAdapter(adapters.HTTPAdapter):
 
     def init_poolmanager(self, *args, **kwargs):
         super().init_poolmanager(*args, **kwargs)
+        # Direct connections only: through a proxy the URL check of
+        # send() is what applies (see the module docstring).
         self.poolmanager.pool_classes_by_scheme = {
             'http': _GuardedHTTPConnectionPool,
             'https': _GuardedHTTPSConnectionPool}
-        self.poolmanager.key_fn_by_scheme = dict(
-            self.poolmanager.key_fn_by_scheme)
-
-    def proxy_manager_for(self, proxy, **proxy_kwargs):
-        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        manager.pool_classes_by_scheme = {
-            'http': _GuardedHTTPConnectionPool,
-            'https': _GuardedHTTPSConnectionPool}
-        return manager
 
     def send(self, request, *args, **kwargs):
         check_url(request.url)

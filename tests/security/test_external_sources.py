@@ -12,8 +12,8 @@ import requests
 from tests.security import support
 from tests import server as test_server
 
-# Forward: a refusal must not depend on what the test machine's network
-# looks like, so live targets are loopback ones.
+# Live targets are on loopback, so that no test depends on the network
+# of the machine it runs on.
 SOURCE_HEADERS = ('x-image-meta-location', 'x-glance-api-copy-from')
 
 
@@ -132,6 +132,12 @@ def test_default_refuses_internal_addresses(guarded, header, uri, reason):
     'gopher://127.0.0.1:25/x', 'swift+config://ref/container/obj',
     'dict://127.0.0.1:11211/stats', 'data:text/plain,hello',
     'jar:http://127.0.0.1/x!/', 'HTTP+unix://%2Ftmp%2Fsock/x',
+    # Schemes of stores a deployment may configure: their drivers would
+    # connect to a host the caller names.
+    'swift://user:key@10.0.0.1/v1/container/obj',
+    'swift+http://user:key@127.0.0.1/v1/container/obj',
+    's3://key:secret@10.0.0.1/bucket/obj', 'rbd://fsid/pool/image/snap',
+    'cinder://volume-id', 'vsphere://10.0.0.1/folder/file',
 ])
 def test_non_http_schemes_are_refused(guarded, header, uri):
     image_id, response = _create(guarded, header, uri)
@@ -291,3 +297,23 @@ def test_connection_goes_to_the_checked_address(monkeypatch):
         assert victim.requests == []
     finally:
         victim.close()
+
+
+@pytest.mark.parametrize('uri', [
+    'swift://user:key@10.0.0.1/v1/container/obj',
+    's3://key:secret@10.0.0.1/bucket/obj', 'rbd://fsid/pool/image/snap',
+])
+def test_other_configured_stores_are_not_external_sources(monkeypatch, uri):
+    """Even with their store configured, swift, s3 or rbd URIs are refused
+    as sources (their drivers are not installed here, so the configured
+    schemes are stood in for)."""
+    from glance_lite.common import exception
+    from glance_lite import store
+
+    monkeypatch.setattr(store, 'known_schemes',
+                        lambda: {'file', 'http', 'https', 'swift', 's3',
+                                 'rbd'})
+    with pytest.raises(exception.Invalid) as error:
+        store.validate_external_source(uri)
+    assert 'External sources are not supported' in error.value.msg
+    assert 'key' not in error.value.msg.split('://', 1)[1]
