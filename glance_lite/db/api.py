@@ -38,6 +38,13 @@ SORT_KEYS = ('name', 'status', 'container_format', 'disk_format', 'size',
 # Nullable sort columns compare as these when paging (spec §10.4).
 _NULL_SORT_VALUES = {'name': '', 'disk_format': '', 'container_format': ''}
 
+# Characters of a property value in the index of property filters
+# (migration 0003; values themselves are unbounded).
+PROPERTY_VALUE_PREFIX = 200
+# A property filter matched by fewer rows than this is applied from the
+# index (look the images up, sort them); a commoner one image by image.
+PROPERTY_PROBE_LIMIT = 1000
+
 _facade_lock = threading.Lock()
 _facade = None
 # SQLite has one writer at a time; serialising writers inside the process
@@ -368,6 +375,47 @@ def _sort_value(marker, key):
     return value
 
 
+def _property_match(name, value):
+    """Conditions on ``image_properties`` rows: property ``name`` is
+    ``value``, through the (name, value prefix) index of migration 0003."""
+    prop = models.ImageProperty
+    if get_engine().dialect.name in ('mysql', 'mariadb'):
+        return [prop.name == name, prop.value == value]  # a prefix index
+    # The index's own expression, spelt as in the index: SQLite uses an
+    # expression index only for the same text (unqualified column).
+    prefix = sa.literal_column('substr(value, 1, %d)' % PROPERTY_VALUE_PREFIX)
+    if len(value) < PROPERTY_VALUE_PREFIX:
+        # Exact on its own (a longer value has a longer prefix), and one
+        # condition keeps PostgreSQL's row estimate right: estimated as
+        # independent, the prefix and the value made every value look rare.
+        return [prop.name == name, prefix == value]
+    return [prop.name == name, prefix == value[:PROPERTY_VALUE_PREFIX],
+            prop.value == value]
+
+
+def _is_selective(session, name, value):
+    """Whether fewer than PROPERTY_PROBE_LIMIT properties match: one
+    indexed look-up of at most that many entries (no COUNT)."""
+    prop = models.ImageProperty
+    beyond = session.execute(
+        sa.select(prop.id).where(*_property_match(name, value))
+        .offset(PROPERTY_PROBE_LIMIT - 1).limit(1)).first()
+    return beyond is None
+
+
+def _property_clause(name, value, selective):
+    """The images having property ``name`` = ``value``: looked up through
+    the index when few do, else checked image by image along the sort
+    order, which finds a page of them after a few hundred images. Engines
+    without value statistics (SQLite) cannot choose between the two."""
+    prop = models.ImageProperty
+    match = _property_match(name, value)
+    if selective:
+        return models.Image.id.in_(sa.select(prop.image_id).where(*match))
+    return sa.select(prop.id).where(
+        prop.image_id == models.Image.id, *match).exists()
+
+
 def _visibility_clause(scope, owner):
     """SQL for "which images this caller lists" (spec §10.3)."""
     if scope == 'all':
@@ -389,10 +437,23 @@ def _visibility_clause(scope, owner):
 
 
 @_reader
-def image_list(session, filters=None, properties=None, scope='user',
-               owner=None, changes_since=None, marker=None, limit=25,
-               sort_key='created_at', sort_dir='desc'):
-    """One page of images, in the order of spec §10.4.
+def image_list(session, **kwargs):
+    """One page of images, in the order of spec §10.4, see
+    ``image_list_query`` for the arguments.
+
+    Whatever the catalogue's size, it takes two statements (the page, then
+    the properties of all its images) plus one bounded look-up per
+    property filter; never a COUNT or a statement per image.
+    """
+    return [_to_dict(row, with_locations=False)
+            for row in session.scalars(image_list_query(session, **kwargs))]
+
+
+def image_list_query(session, filters=None, properties=None, scope='user',
+                     owner=None, changes_since=None, marker=None, limit=25,
+                     sort_key='created_at', sort_dir='desc'):
+    """The SELECT of one page of images (``image_list``); ``session``
+    looks up how selective each property filter is.
 
     :param filters: exact-match core filters; ``size_min``/``size_max`` are
         bounds.
@@ -418,11 +479,8 @@ def image_list(session, filters=None, properties=None, scope='user',
         else:
             query = query.where(getattr(image, key) == value)
     for name, value in (properties or {}).items():
-        query = query.where(
-            sa.select(models.ImageProperty.id).where(
-                models.ImageProperty.image_id == image.id,
-                models.ImageProperty.name == name,
-                models.ImageProperty.value == value).exists())
+        query = query.where(_property_clause(
+            name, value, _is_selective(session, name, value)))
 
     keys = [sort_key] + [k for k in ('created_at', 'id') if k != sort_key]
     ascending = sort_dir == 'asc'
@@ -435,13 +493,18 @@ def image_list(session, filters=None, properties=None, scope='user',
                       for k in keys[:i]]
             clause.append(expr > value if ascending else expr < value)
             alternatives.append(sa.and_(*clause))
+        # The first key's bound, redundant with the alternatives, is what
+        # an index range scan can start from: without it a deep marker
+        # made the engines walk the list from its beginning.
+        first = _sort_expression(keys[0])
+        first_value = _sort_value(marker, keys[0])
+        query = query.where(first >= first_value if ascending
+                            else first <= first_value)
         query = query.where(sa.or_(*alternatives))
     order = [(_sort_expression(k).asc() if ascending
               else _sort_expression(k).desc()) for k in keys]
-    query = query.order_by(*order).limit(limit).options(
+    return query.order_by(*order).limit(limit).options(
         orm.selectinload(image.properties), orm.raiseload(image.locations))
-    return [_to_dict(row, with_locations=False)
-            for row in session.scalars(query)]
 
 
 def _member_dict(row):

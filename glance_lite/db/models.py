@@ -69,7 +69,9 @@ class ImageProperty(Base):
     __table_args__ = (
         sa.UniqueConstraint('image_id', 'name',
                             name='uq_image_properties_image_id_name'),
-        sa.Index('ix_image_properties_name', 'name'),
+        # Property filters use ix_image_properties_name_value, on the name
+        # and a prefix of the value: its form differs per engine, so it is
+        # made by migration 0003 only.
         TABLE_ARGS,
     )
 

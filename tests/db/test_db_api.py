@@ -5,6 +5,7 @@ import datetime
 import uuid
 
 import pytest
+import sqlalchemy as sa
 
 from glance_lite.common import exception
 from glance_lite.db import api as db_api
@@ -510,7 +511,17 @@ def test_protected_filter(db):
     assert list_ids(scope='all', filters={'protected': False}) == [no['id']]
 
 
-def test_property_filters_are_anded(db):
+@pytest.fixture(params=['looked-up', 'checked-per-image'])
+def property_plan(request, monkeypatch):
+    """Both ways of applying a property filter: from the index (few
+    matches) and image by image along the sort (many: a limit of 1 makes
+    every filter common)."""
+    if request.param == 'checked-per-image':
+        monkeypatch.setattr(db_api, 'PROPERTY_PROBE_LIMIT', 1)
+    return request.param
+
+
+def test_property_filters_are_anded(db, property_plan):
     both = create(properties={'a': '1', 'b': '2'}, created_at=T(2015, 1, 3))
     only_a = create(properties={'a': '1'}, created_at=T(2015, 1, 2))
     other_b = create(properties={'a': '1', 'b': '3'},
@@ -526,13 +537,72 @@ def test_property_filters_are_anded(db):
                     filters={'name': 'none'}) == []
 
 
-def test_property_filter_is_exact(db):
+def test_property_filter_is_exact(db, property_plan):
     image = create(properties={'os': 'Linux', 'empty': '', 'null': None})
     assert list_ids(scope='all', properties={'os': 'Linux'}) == [image['id']]
     assert list_ids(scope='all', properties={'os': 'linux'}) == []
     assert list_ids(scope='all', properties={'os': 'Linux '}) == []
     assert list_ids(scope='all', properties={'OS': 'Linux'}) == []
     assert list_ids(scope='all', properties={'empty': ''}) == [image['id']]
+
+
+def test_property_filter_on_long_values_compares_the_whole_value(
+        db, property_plan):
+    """The index holds a prefix of each value (migration 0003); values
+    longer than it, equal up to it, still match exactly."""
+    prefix = 'x' * db_api.PROPERTY_VALUE_PREFIX
+    one = create(properties={'long': prefix + 'one'}, created_at=T(2015, 1, 2))
+    two = create(properties={'long': prefix + 'two'}, created_at=T(2015, 1, 1))
+    create(properties={'long': prefix})
+    assert list_ids(scope='all', properties={'long': prefix + 'one'}) == [
+        one['id']]
+    assert list_ids(scope='all', properties={'long': prefix + 'two'}) == [
+        two['id']]
+    huge = 'é' * 100000
+    big = create(properties={'long': huge})
+    assert list_ids(scope='all', properties={'long': huge}) == [big['id']]
+    assert list_ids(scope='all', properties={'long': huge[:-1]}) == []
+
+
+def _statements_of(func, *args, **kwargs):
+    """(result, SQL statements func ran on the catalogue's engine)."""
+    statements = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    engine = db_api.get_engine()
+    sa.event.listen(engine, 'before_cursor_execute', record)
+    try:
+        return func(*args, **kwargs), statements
+    finally:
+        sa.event.remove(engine, 'before_cursor_execute', record)
+
+
+@pytest.mark.parametrize('kwargs', [
+    {}, {'scope': 'all', 'limit': 1000}, {'owner': 'p1'},
+    {'scope': 'all', 'properties': {'k': 'v1'}, 'sort_key': 'name'},
+    {'scope': 'all', 'changes_since': T(2000, 1, 1)}])
+def test_a_page_takes_two_statements_whatever_the_catalogue_size(
+        db, kwargs):
+    """No per-row query (N+1) and no COUNT: a page is one SELECT of the
+    images and one of all their properties (and one bounded look-up per
+    property filter), for 3 images or 60."""
+    pages = []
+    for count in (3, 60):
+        while len(list_ids(scope='all')) < count:
+            create(is_public=True, owner='p1',
+                   properties={'k': 'v1', 'j': 'x', 'i': 'y'})
+        page, statements = _statements_of(db_api.image_list, **kwargs)
+        assert page and all(image['properties'] for image in page)
+        selects = [s for s in statements
+                   if s.lstrip().upper().startswith('SELECT')]
+        # Plus one bounded look-up per property filter.
+        assert len(selects) == 2 + len(kwargs.get('properties', {})), (
+            statements)
+        assert not any('count(' in s.lower() for s in statements)
+        pages.append(len(page))
+    assert pages[1] > pages[0]
 
 
 # -- lists: scope and deleted images ----------------------------------------
