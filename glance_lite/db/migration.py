@@ -25,6 +25,25 @@ def upgrade(revision='head', engine=None):
     engine = engine or db_api.get_engine(wait=True)
     with engine.begin() as connection:
         alembic_command.upgrade(_config(connection), revision)
+        if connection.dialect.name == 'sqlite':
+            _refresh_sqlite_statistics(connection)
+
+
+# Rows ANALYZE reads per index: approximate statistics, in milliseconds
+# whatever the catalogue's size.
+SQLITE_ANALYSIS_LIMIT = 1000
+
+
+def _refresh_sqlite_statistics(connection):
+    """Give SQLite's planner its statistics (sqlite_stat1), which
+    PostgreSQL and MySQL gather by themselves. Without them it walks the
+    sort index for a rare name or property filter instead of looking the
+    few matches up: seconds instead of milliseconds with 10^6 images. Run
+    at every upgrade (``db sync``, and each start of the embedded SQLite
+    catalogue)."""
+    connection.exec_driver_sql('PRAGMA analysis_limit = %d'
+                               % SQLITE_ANALYSIS_LIMIT)
+    connection.exec_driver_sql('ANALYZE')
 
 
 def current_version(engine=None, wait=False):

@@ -8,8 +8,10 @@ import pytest
 import sqlalchemy as sa
 
 from glance_lite.common import exception
+from glance_lite import conf
 from glance_lite.db import api as db_api
 from glance_lite.db import migration
+from tests.databases import Database
 
 
 def T(*args):
@@ -50,6 +52,42 @@ def test_upgrade_is_idempotent(empty_db):
     migration.upgrade()
     assert migration.current_version() == migration.head_version()
     assert db_api.image_get(image['id'])['name'] == 'kept'
+
+
+@pytest.fixture
+def sqlite_db():
+    """An empty SQLite catalogue (for what only SQLite does)."""
+    database = Database('sqlite')
+    conf.CONF.set_override('connection', database.url, group='database')
+    db_api.reset()
+    try:
+        yield database
+    finally:
+        db_api.reset()
+        conf.CONF.clear_override('connection', group='database')
+        database.drop()
+
+
+def test_upgrade_gives_sqlite_its_statistics(sqlite_db):
+    """SQLite's planner needs sqlite_stat1 to look a rare name up through
+    its index rather than walk the whole list in sort order."""
+    migration.upgrade()
+    rare = create(name='rare', created_at=T(2015, 1, 1))
+    for i in range(30):
+        create(name='image-%d' % i, created_at=T(2015, 1, 2, 0, i))
+    migration.upgrade()
+    engine = db_api.get_engine()
+    query = db_api.image_list_query(None, scope='all',
+                                    filters={'name': 'rare'})
+    with engine.connect() as connection:
+        analysed = {row[0] for row in connection.exec_driver_sql(
+            "SELECT idx FROM sqlite_stat1 WHERE tbl = 'images'")}
+        plan = ' '.join(row[-1] for row in connection.exec_driver_sql(
+            'EXPLAIN QUERY PLAN ' + str(query.compile(
+                engine, compile_kwargs={'literal_binds': True}))))
+    assert {'ix_images_name', 'ix_images_deleted_created_at'} <= analysed
+    assert 'ix_images_name' in plan
+    assert list_ids(scope='all', filters={'name': 'rare'}) == [rare['id']]
 
 
 def test_upgrade_keeps_data(empty_db):
