@@ -4,7 +4,7 @@ Usage (from the repository root, with the project's venv)::
 
     .venv/bin/python bench/catalogue.py [--sizes 1e3,1e5,1e6]
         [--engines sqlite,postgresql] [--requests 100] [--seconds 10]
-        [--explain] [--write-docs]
+        [--explain] [--reseed] [--no-report]
 
 For each engine and catalogue size it makes (or reuses) a catalogue
 database of that many images, starts a real glance-lite-api on it
@@ -32,15 +32,15 @@ big catalogue, and its time printed). ``--reseed`` starts again.
 
 PostgreSQL is reached through GLANCE_LITE_TEST_PG_URL (default
 postgresql+psycopg2://postgres@127.0.0.1:5432/test, as the tests).
-After seeding, ``ANALYZE`` gives both engines their statistics, as
-PostgreSQL's autovacuum would and as ``glance-lite-manage db sync`` does
-for SQLite.
+After seeding, PostgreSQL gets its statistics from ``VACUUM ANALYZE``
+(as autovacuum would), SQLite from ``glance-lite-manage db sync`` (as an
+operator's would; glance_lite refreshes them at each db sync and start).
 
 ``--explain`` prints the query plans of the default list, a deep marker
 and a property filter on the largest catalogue (EXPLAIN QUERY PLAN on
-SQLite, EXPLAIN ANALYZE on PostgreSQL). ``--write-docs`` replaces the
-``<!-- bench:catalogue -->`` section of docs/performance.md with this
-run's table.
+SQLite, EXPLAIN ANALYZE on PostgreSQL). The table is printed as Markdown
+and written into the ``catalogue`` section of docs/performance.md (unless
+``--no-report``).
 
 This is a benchmark, not a test: pytest never collects it.
 """
@@ -50,7 +50,6 @@ import datetime
 import io
 import json
 import os
-import platform
 import random
 import sqlite3
 import statistics
@@ -67,11 +66,12 @@ from sqlalchemy import orm
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+from bench import report  # noqa: E402
+from bench.transfers import machine  # noqa: E402
 from tests import databases  # noqa: E402
 from tests import server as test_server  # noqa: E402
 
 CACHE_DIR = os.path.join(ROOT, '.bench', 'catalogue')
-DOCS = os.path.join(ROOT, 'docs', 'performance.md')
 # Bumped when the generated rows change, so old caches are not reused.
 SEED_VERSION = 1
 CHUNK = 50000
@@ -197,8 +197,6 @@ def _insert_sqlite(path, chunks):
                 statements[table],
                 ([_sqlite_value(v) for v in row] for row in rows))
         connection.commit()
-    connection.execute('ANALYZE')
-    connection.commit()
     connection.close()
 
 
@@ -318,8 +316,10 @@ def seeded_catalogue(engine, size, reseed=False):
         _insert_sqlite(sa.engine.make_url(url).database, chunks)
     else:
         _insert_postgresql(url, chunks)
+    # SQLite's statistics, as glance_lite gathers them (at db sync and
+    # start-up); PostgreSQL's were taken by VACUUM ANALYZE above.
+    meta['sync_seconds'] = _manage_sync(url)
     meta['seed_seconds'] = round(time.monotonic() - started, 1)
-    meta['sync_seconds'] = 0.0
     with open(record, 'w') as f:
         json.dump(meta, f)
     meta['reused'] = False
@@ -464,41 +464,25 @@ def explain(engine, url, meta):
 
 # -- report ------------------------------------------------------------------
 
-def machine():
-    cpus = os.cpu_count()
-    model = ''
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    model = line.split(':', 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    try:
-        load = ' '.join('%.1f' % v for v in os.getloadavg())
-    except OSError:
-        load = '?'
-    return ('%s, %d CPUs (%s), Python %s; load average at the end %s'
-            % (platform.platform(), cpus, model, platform.python_version(),
-               load))
-
-
-def markdown(rows, metas, args):
+def markdown(rows, metas, args, load):
     sizes = sorted({r['size'] for r in rows})
-    lines = [
-        'Command: `.venv/bin/python bench/catalogue.py --sizes %s '
-        '--engines %s` (%s UTC).' % (
-            args.sizes, args.engines,
-            datetime.datetime.utcnow().strftime('%Y-%m-%d %H:%M')),
-        '',
-        'Machine: %s.' % machine(),
-        '',
-        'Seeding (bulk insert / COPY, then ANALYZE): ' + ', '.join(
-            '%s %d images %s s' % (m['engine'], m['size'],
-                                   m['seed_seconds']) for m in metas) + '.',
-        '',
-    ]
+    lines = ['Run %s, `%s`.' % (
+        time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()),
+        ' '.join(['bench/catalogue.py'] + sys.argv[1:])), '']
+    lines += ['- %s' % line for line in machine()]
+    lines += [
+        '- load average (1 min) %.1f at the start, %.1f at the end%s' % (
+            load[0], load[1], ': other work was running on the machine'
+            if max(load) > 1.0 else ''),
+        '- glance-lite-api (cheroot), 1 process, trusted-auth flavor; '
+        'requests one at a time; p50 / p99 in ms over %d requests or %.0f s '
+        'per case' % (args.requests, args.seconds),
+        '- seeding (bulk insert / COPY, then statistics): ' + ', '.join(
+            '%s %s images %s s%s' % (
+                m['engine'], format(m['size'], ','), m['seed_seconds'],
+                ' (cached; db sync %.1f s)' % m['sync_seconds']
+                if m['reused'] else '') for m in metas),
+        '']
     for engine in [e for e in args.engines.split(',')]:
         header = '| %s: p50 / p99 ms |' % engine + ''.join(
             ' %s images |' % format(s, ',') for s in sizes)
@@ -518,19 +502,6 @@ def markdown(rows, metas, args):
     return '\n'.join(lines)
 
 
-def write_docs(section):
-    with open(DOCS) as f:
-        text = f.read()
-    start, end = '<!-- bench:catalogue -->', '<!-- /bench:catalogue -->'
-    if start not in text or end not in text:
-        raise RuntimeError('%s has no %s ... %s section' % (DOCS, start,
-                                                            end))
-    head, rest = text.split(start, 1)
-    tail = rest.split(end, 1)[1]
-    with open(DOCS, 'w') as f:
-        f.write(head + start + '\n' + section + '\n' + end + tail)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--sizes', default='1e3,1e5,1e6')
@@ -539,10 +510,11 @@ def main():
     parser.add_argument('--seconds', type=float, default=10.0)
     parser.add_argument('--reseed', action='store_true')
     parser.add_argument('--explain', action='store_true')
-    parser.add_argument('--write-docs', action='store_true')
+    parser.add_argument('--no-report', action='store_true')
     args = parser.parse_args()
     sizes = [int(float(s)) for s in args.sizes.split(',')]
     rows, metas = [], []
+    load = [os.getloadavg()[0]]
     for engine in args.engines.split(','):
         for size in sizes:
             engine_rows, meta = run_engine_size(engine, size, args)
@@ -550,14 +522,15 @@ def main():
             metas.append(meta)
             if args.explain and size == max(sizes):
                 explain(engine, meta['url'], meta)
-    section = markdown(rows, metas, args)
+    load.append(os.getloadavg()[0])
+    section = markdown(rows, metas, args, load)
     print()
     print(section)
     results = os.path.join(ROOT, '.bench', 'catalogue.json')
     with open(results, 'w') as f:
         json.dump({'rows': rows, 'machine': machine()}, f, indent=1)
-    if args.write_docs:
-        write_docs(section)
+    if not args.no_report:
+        report.replace_section('catalogue', section)
 
 
 if __name__ == '__main__':
