@@ -54,10 +54,9 @@ def test_upgrade_is_idempotent(empty_db):
     assert db_api.image_get(image['id'])['name'] == 'kept'
 
 
-@pytest.fixture
-def sqlite_db():
-    """An empty SQLite catalogue (for what only SQLite does)."""
-    database = Database('sqlite')
+def _only_on(kind):
+    """An empty catalogue on one engine, for what only that engine does."""
+    database = Database(kind)
     conf.CONF.set_override('connection', database.url, group='database')
     db_api.reset()
     try:
@@ -68,6 +67,24 @@ def sqlite_db():
         database.drop()
 
 
+@pytest.fixture
+def sqlite_db():
+    yield from _only_on('sqlite')
+
+
+@pytest.fixture
+def postgresql_db():
+    yield from _only_on('postgresql')
+
+
+def _plan(query, prefix='EXPLAIN '):
+    engine = db_api.get_engine()
+    with engine.connect() as connection:
+        return ' '.join(str(row[-1]) for row in connection.exec_driver_sql(
+            prefix + str(query.compile(
+                engine, compile_kwargs={'literal_binds': True}))))
+
+
 def test_upgrade_gives_sqlite_its_statistics(sqlite_db):
     """SQLite's planner needs sqlite_stat1 to look a rare name up through
     its index rather than walk the whole list in sort order."""
@@ -76,18 +93,29 @@ def test_upgrade_gives_sqlite_its_statistics(sqlite_db):
     for i in range(30):
         create(name='image-%d' % i, created_at=T(2015, 1, 2, 0, i))
     migration.upgrade()
-    engine = db_api.get_engine()
-    query = db_api.image_list_query(None, scope='all',
-                                    filters={'name': 'rare'})
-    with engine.connect() as connection:
+    with db_api.get_engine().connect() as connection:
         analysed = {row[0] for row in connection.exec_driver_sql(
             "SELECT idx FROM sqlite_stat1 WHERE tbl = 'images'")}
-        plan = ' '.join(row[-1] for row in connection.exec_driver_sql(
-            'EXPLAIN QUERY PLAN ' + str(query.compile(
-                engine, compile_kwargs={'literal_binds': True}))))
     assert {'ix_images_name', 'ix_images_deleted_created_at'} <= analysed
+    plan = _plan(db_api.image_list_query(None, scope='all',
+                                         filters={'name': 'rare'}),
+                 'EXPLAIN QUERY PLAN ')
     assert 'ix_images_name' in plan
     assert list_ids(scope='all', filters={'name': 'rare'}) == [rare['id']]
+
+
+def test_admin_list_probes_memberships_per_image_on_postgresql(
+        postgresql_db):
+    """The default admin list (public or shared with anyone) must not
+    hash every live membership of the catalogue for each page."""
+    migration.upgrade()
+    shared = create(owner='p1', created_at=T(2015, 1, 2))
+    db_api.member_set(shared['id'], 'p2')
+    public = create(owner='p1', is_public=True, created_at=T(2015, 1, 1))
+    create(owner='p1')
+    query = db_api.image_list_query(None)
+    assert 'hashed SubPlan' not in _plan(query)
+    assert list_ids() == [shared['id'], public['id']]
 
 
 def test_upgrade_keeps_data(empty_db):
