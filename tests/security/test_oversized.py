@@ -97,18 +97,22 @@ def test_deeply_nested_member_body_is_a_400(small):
     assert response.status_code == 400
 
 
-@pytest.mark.parametrize('request_line,status', [
+@pytest.mark.parametrize('request_line,extra_header,status', [
     # Cut at the cap.
-    ('POST /v1/images', 413),
+    ('POST /v1/images', '', 413),
     # Refused before reading: the unread rest is not read forever either.
-    ('PUT /v1/images/00000000-0000-4000-8000-000000000000', 404),
+    ('PUT /v1/images/00000000-0000-4000-8000-000000000000', '', 404),
+    # A declared size: the body is counted (not stored) up to twice the
+    # cap for the mismatch answer, then cut too.
+    ('POST /v1/images', 'x-image-meta-size: 100\r\n', 400),
 ])
-def test_endless_chunked_upload_is_cut_early(small, request_line, status):
-    """A chunked upload with no declared size never ends: the answer comes
-    (413 once the cap is crossed), the connection is closed, and nothing
-    is left in the store."""
+def test_endless_chunked_upload_is_cut_early(small, request_line,
+                                             extra_header, status):
+    """A chunked upload that never ends: the answer comes, the connection
+    is closed, and nothing is left in the store."""
     sock = _connect(small)
-    sock.sendall(request_line.encode() + b' HTTP/1.1\r\nHost: t\r\n'
+    sock.sendall(request_line.encode() + b' HTTP/1.1\r\nHost: t\r\n' +
+                 extra_header.encode() +
                  b'Transfer-Encoding: chunked\r\n'
                  b'Content-Type: application/octet-stream\r\n'
                  b'x-image-meta-disk_format: raw\r\n'
