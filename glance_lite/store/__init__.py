@@ -5,9 +5,13 @@ glance_lite's, and keeps store URIs (which may carry credentials) out of
 every message it raises.
 """
 
+import collections
+import errno
+import os
 import urllib.parse
 
 import glance_store
+from glance_store import capabilities
 from glance_store import exceptions as store_exc
 from glance_store import location as store_location
 from oslo_config import cfg
@@ -126,24 +130,41 @@ def add(image_id, data, scheme=None):
         url, size, checksum, _multihash, metadata = (
             glance_store.store_add_to_backend_with_multihash(
                 image_id, data, 0, 'md5', store))
-    except exception.GlanceLiteError:
-        raise
     except store_exc.Duplicate:
+        # The data there is not ours to remove.
         raise exception.Conflict("Attempt to upload duplicate image.")
-    except store_exc.StorageFull:
-        raise exception.LimitExceeded("Image storage media is full.")
-    except store_exc.StorageWriteDenied:
-        raise exception.StoreUnavailable(
-            "Insufficient permissions on image storage media.")
-    except store_exc.Forbidden:
-        raise exception.Forbidden("Forbidden upload attempt.")
-    except (store_exc.StoreAddDisabled, NotImplementedError):
-        raise exception.StoreAddDisabled()
-    except Exception as e:
-        LOG.error("Store %s failed to add image %s: %s", scheme, image_id,
-                  type(e).__name__)
-        raise exception.StoreError("Failed to upload image %s" % image_id)
+    except BaseException as e:
+        # Drivers remove what they wrote for most errors, not all (the
+        # file driver keeps it on EACCES); make sure nothing is left.
+        _remove_data_of(store, image_id)
+        raise _add_error(e, scheme, image_id)
     return url, size, checksum, metadata
+
+
+def _add_error(e, scheme, image_id):
+    """The glance_lite error for a failed ``add`` (spec §6.5 step 5)."""
+    if isinstance(e, (exception.GlanceLiteError, KeyboardInterrupt,
+                      SystemExit)):
+        # Errors raised by the data reader itself pass through.
+        return e
+    os_errno = e.errno if isinstance(e, OSError) else None
+    if isinstance(e, store_exc.StorageFull) or os_errno in (errno.ENOSPC,
+                                                            errno.EDQUOT):
+        return exception.LimitExceeded("Image storage media is full.")
+    if isinstance(e, store_exc.StorageWriteDenied) or os_errno in (
+            errno.EACCES, errno.EPERM, errno.EROFS):
+        # A read-only file system is the operator's permission problem
+        # too; glance_store passes its OSError through unmapped.
+        return exception.StoreUnavailable(
+            "Insufficient permissions on image storage media.")
+    if isinstance(e, store_exc.Forbidden):
+        return exception.Forbidden("Forbidden upload attempt.")
+    if isinstance(e, (store_exc.StoreAddDisabled, NotImplementedError)):
+        return exception.StoreAddDisabled()
+    LOG.error("Store %s failed to add image %s: %s%s", scheme, image_id,
+              type(e).__name__,
+              ' (%s)' % os.strerror(os_errno) if os_errno else '')
+    return exception.StoreError("Failed to upload image %s" % image_id)
 
 
 def get(url):
@@ -242,3 +263,133 @@ def delete_quietly(url):
     except Exception as e:  # noqa: BLE001 - the caller already failed
         LOG.warning("Could not remove image data after a failure: %s",
                     type(e).__name__)
+
+
+# One object of a store, as a consistency check sees it: the name the
+# store keeps it under (the image id, for data glance_lite wrote), the
+# URI a location of it would hold, and its size.
+StoreObject = collections.namedtuple('StoreObject', 'name uri size')
+
+
+class EnumerationUnsupported(exception.GlanceLiteError):
+    message = 'This store cannot list its objects.'
+
+
+def _writable_stores():
+    """Each loaded store that accepts new image data, once."""
+    stores = {}
+    for scheme in sorted(known_schemes()):
+        try:
+            store = glance_store.get_store_from_scheme(scheme)
+        except store_exc.UnknownScheme:
+            continue
+        if store.is_capable(capabilities.BitMasks.WRITE_ACCESS):
+            stores.setdefault(id(store), store)
+    return list(stores.values())
+
+
+def _is_filesystem(store):
+    return 'file' in store.get_schemes()
+
+
+def _filesystem_datadirs(store):
+    # glance_store keeps one datadir, or several by priority when
+    # filesystem_store_datadirs is set.
+    if getattr(store, 'multiple_datadirs', False):
+        return [d for dirs in store.priority_data_map.values() for d in dirs]
+    return [store.datadir]
+
+
+def _data_uris(store, image_id):
+    """Every URI at which ``store`` would have written this image's data,
+    or None when the store cannot tell."""
+    if _is_filesystem(store):
+        # Whichever datadir had the most room when the upload started.
+        return ['file://%s' % os.path.join(d, image_id)
+                for d in _filesystem_datadirs(store)]
+    if hasattr(store, 'create_location'):
+        # Swift builds the location of an image id this way.
+        return [store.create_location(image_id).get_uri()]
+    return None
+
+
+def _remove_data_of(store, image_id):
+    """Remove whatever ``store`` holds for an image id; True if something
+    was removed, None when the store cannot locate it. Never raises."""
+    try:
+        uris = _data_uris(store, image_id)
+        if uris is None:
+            return None
+        removed = False
+        for uri in uris:
+            try:
+                glance_store.get_size_from_backend(uri)
+            except store_exc.NotFound:
+                continue
+            glance_store.delete_from_backend(uri)
+            removed = True
+        return removed
+    except Exception as e:  # noqa: BLE001 - best effort, on error paths
+        LOG.warning("Could not remove the data of image %s: %s", image_id,
+                    type(e).__name__)
+        return False
+
+
+def remove_partial_data(image_id):
+    """Remove the data an interrupted upload of ``image_id`` may have left
+    in any writable store (it has no location yet: the location is found
+    from the image id, as the store would have built it).
+
+    :returns: (removed: bool, schemes of stores that cannot locate it).
+    """
+    removed, unsupported = False, []
+    for store in _writable_stores():
+        result = _remove_data_of(store, image_id)
+        if result is None:
+            unsupported.append(store.get_schemes()[0])
+        removed = removed or bool(result)
+    return removed, unsupported
+
+
+def list_objects():
+    """Every object in the writable stores, for a consistency check.
+
+    :raises EnumerationUnsupported: a writable store that cannot list its
+        objects (glance_store has no listing call; only the file store is
+        listed so far).
+    """
+    stores = _writable_stores()
+    for store in stores:
+        if not _is_filesystem(store):
+            raise EnumerationUnsupported(
+                "Listing the objects of the %s store is not supported yet; "
+                "only the file store can be checked."
+                % store.get_schemes()[0])
+    for store in stores:
+        for datadir in _filesystem_datadirs(store):
+            with os.scandir(datadir) as entries:
+                for entry in entries:
+                    if entry.is_file(follow_symlinks=False):
+                        yield StoreObject(
+                            entry.name, 'file://%s' % entry.path,
+                            entry.stat(follow_symlinks=False).st_size)
+
+
+def is_listed_store(url):
+    """True if the data at ``url`` lives in a store ``list_objects``
+    lists (external http locations do not)."""
+    scheme = url.split('://', 1)[0].lower() if '://' in url else ''
+    try:
+        store = glance_store.get_store_from_scheme(scheme)
+    except store_exc.UnknownScheme:
+        return False
+    return any(store is s for s in _writable_stores())
+
+
+def display_uri(uri):
+    """A store URI fit for an operator's terminal: file paths as they are,
+    other URIs without their credentials."""
+    if uri.startswith('file://'):
+        return uri[len('file://'):]
+    scheme, _sep, rest = uri.partition('://')
+    return '%s://%s' % (scheme, rest.rpartition('@')[2])

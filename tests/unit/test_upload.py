@@ -4,10 +4,12 @@ the database leaves to settle. Only the errors a test cannot provoke for
 real at the right moment (disk full, write denied as root, a connection
 lost with a commit in flight) are injected."""
 
+import errno
 import hashlib
 import io
 import os
 import threading
+import time
 from unittest import mock
 
 from glance_store import exceptions as store_exc
@@ -308,3 +310,137 @@ def test_delete_lost_with_the_database_is_settled_when_it_returns(
     else:
         assert settled['status'] == status.ACTIVE
         assert _files(catalogue) == [image['id']]
+
+
+# Store write errors a test cannot make happen for real (spec §6.5 step
+# 5): an I/O error needs a failing device (no device-mapper or FUSE here);
+# EACCES in the middle of a write needs a file whose access changes while
+# it is open. Injected into the file store's writes after some data went
+# to disk, so the partial file is real.
+
+# The two writers of the file store: glance_lite's own (the default
+# layout) and glance_store's driver (every other layout).
+WRITERS_OPEN = {'local': 'glance_lite.store.local.open',
+                'driver': 'glance_store._drivers.filesystem.open'}
+
+
+def _open_failing_after_first_write(error_number):
+    real_open = open
+
+    def fake_open(path, mode='r', *args, **kwargs):
+        f = real_open(path, mode, *args, **kwargs)
+        if 'w' not in mode and 'x' not in mode:
+            return f
+        real_write = f.write
+        writes = []
+
+        def write(data):
+            if writes:
+                raise OSError(error_number, os.strerror(error_number))
+            writes.append(len(data))
+            written = real_write(data)
+            f.flush()
+            return written
+
+        f.write = write
+        return f
+    return fake_open
+
+
+@pytest.mark.parametrize('error_number, expected, message', [
+    (errno.EIO, exception.StoreError, 'Failed to upload image'),
+    (errno.EACCES, exception.StoreUnavailable,
+     'Insufficient permissions on image storage media.'),
+    (errno.EROFS, exception.StoreUnavailable,
+     'Insufficient permissions on image storage media.'),
+    (errno.ENOSPC, exception.LimitExceeded, 'Image storage media is full.'),
+])
+@pytest.mark.parametrize('writer', sorted(WRITERS_OPEN))
+def test_store_write_error_kills_the_image_and_leaves_no_partial_data(
+        catalogue, error_number, expected, message, writer):
+    image = _queued()
+    block = 256 * 1024  # the larger of the two writers' blocks
+    body = _body(b'w' * (3 * block))
+
+    with mock.patch(WRITERS_OPEN[writer], create=True,
+                    new=_open_failing_after_first_write(error_number)), \
+            mock.patch('glance_lite.store.local.handles',
+                       return_value=writer == 'local'):
+        with pytest.raises(expected) as raised:
+            upload.upload(image, body)
+
+    assert message in raised.value.msg
+    assert str(catalogue) not in raised.value.msg
+    assert body.bytes_read > 64 * 1024  # the failure came mid-stream
+    assert db_api.image_get(image['id'])['status'] == status.KILLED
+    assert _files(catalogue) == []
+    # Once the fault is gone, the next upload works.
+    again = _queued(id='6f1a0f86-1b43-4b7e-9f55-0e6d2c1a7b3f')
+    assert upload.upload(again, _body(b'ok'))['status'] == status.ACTIVE
+
+
+# The upload heartbeat and the stale-upload cleanup's conditional kill.
+
+
+def test_streaming_upload_refreshes_updated_at(catalogue):
+    CONF.set_override('upload_heartbeat_interval', 1)
+    image = _queued()
+    seen = []
+
+    class Slow(io.RawIOBase):
+        """Three chunks, 0.6 s apart, noting updated_at before each."""
+        def __init__(self):
+            self.chunks = 3
+
+        def read(self, size=-1):
+            seen.append(db_api.image_get(image['id'])['updated_at'])
+            if not self.chunks:
+                return b''
+            self.chunks -= 1
+            time.sleep(0.6)
+            return b's' * 10
+
+    upload.upload(image, upload.RequestBodyReader(Slow(), None, 2 ** 40))
+
+    assert len(set(seen)) >= 2  # saving, then at least one heartbeat
+
+
+def test_heartbeat_stops_an_upload_whose_image_was_killed(catalogue):
+    CONF.set_override('upload_heartbeat_interval', 1)
+    image = _queued()
+
+    class KilledMeanwhile(io.RawIOBase):
+        """Streams until a cleanup elsewhere kills the image."""
+        def __init__(self):
+            self.reads = 0
+
+        def read(self, size=-1):
+            self.reads += 1
+            if self.reads == 2:
+                saving = db_api.image_get(image['id'])
+                assert db_api.image_kill_if_unchanged(
+                    image['id'], saving['updated_at'])
+            if self.reads > 50:
+                raise AssertionError('the upload was not stopped')
+            time.sleep(0.1)
+            return b'h' * 1000
+
+    with pytest.raises(exception.Conflict) as raised:
+        upload.upload(image,
+                      upload.RequestBodyReader(KilledMeanwhile(), None,
+                                               2 ** 40))
+
+    assert 'no longer saving' in raised.value.msg
+    assert db_api.image_get(image['id'])['status'] == status.KILLED
+    assert _files(catalogue) == []
+
+
+def test_cleanup_kill_loses_to_a_heartbeat_in_between(catalogue):
+    image = _queued()
+    db_api.image_transition(image['id'], status.SAVING)
+    read_by_cleanup = db_api.image_get(image['id'])['updated_at']
+    time.sleep(0.01)
+
+    assert db_api.image_heartbeat(image['id'])
+    assert not db_api.image_kill_if_unchanged(image['id'], read_by_cleanup)
+    assert db_api.image_get(image['id'])['status'] == status.SAVING
