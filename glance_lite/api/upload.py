@@ -31,11 +31,20 @@ class _BoundedReader:
     def __init__(self, limit):
         self._limit = limit
         self._quota = None
+        self._heartbeat = None
+        self._next_heartbeat = None
         self.bytes_read = 0
         self.over_cap = False
 
     def limit_to_quota(self, remaining):
         self._quota = remaining
+
+    def beat_while_reading(self, heartbeat, interval):
+        """Call ``heartbeat()`` at most every ``interval`` seconds while
+        data flows, to show the upload is alive."""
+        self._heartbeat = heartbeat
+        self._interval = interval
+        self._next_heartbeat = time.monotonic() + interval
 
     def read(self, size=-1):
         if size is None or size < 0:
@@ -61,6 +70,10 @@ class _BoundedReader:
 
     def _account(self, data):
         self.bytes_read += len(data)
+        if (self._heartbeat is not None and
+                time.monotonic() >= self._next_heartbeat):
+            self._heartbeat()
+            self._next_heartbeat = time.monotonic() + self._interval
         if self.bytes_read > self._limit:
             self.over_cap = True
             raise exception.LimitExceeded(
@@ -184,6 +197,24 @@ def _mismatch(image_id, field, declared, actual):
         % (field, declared, field, actual))
 
 
+def _heartbeat(image_id):
+    """Refresh the uploading image's updated_at; stop the upload when the
+    image is no longer saving (a stale-upload cleanup killed it, or it
+    was deleted)."""
+    try:
+        alive = db_api.image_heartbeat(image_id)
+    except Exception as e:  # noqa: BLE001 - the upload itself may go on
+        LOG.warning("Upload to image %s: heartbeat failed: %s", image_id,
+                    type(e).__name__)
+        return
+    if not alive:
+        LOG.warning("Upload to image %s stopped: the image is no longer "
+                    "saving", image_id)
+        raise exception.Conflict(
+            "Image %s is no longer saving (killed as a stale upload, or "
+            "deleted); the upload was stopped." % image_id)
+
+
 def _kill(image_id):
     try:
         db_api.image_kill(image_id)
@@ -233,6 +264,8 @@ def upload(image, data, store_name=None, owner=None):
         remaining = quota.remaining_storage(owner, image_id)
         quota.check_storage(image.get('size') or 0, remaining)
         data.limit_to_quota(remaining)
+        data.beat_while_reading(lambda: _heartbeat(image_id),
+                                CONF.upload_heartbeat_interval)
         url, size, checksum, metadata = store.add(image_id, data, store_name)
     except exception.LimitExceeded:
         _kill(image_id)
@@ -270,8 +303,11 @@ def upload(image, data, store_name=None, owner=None):
         store.delete_quietly(url)
         raise exception.ImageDeletedDuringUpload(image_id=image_id)
     except exception.Conflict:
+        # Killed meanwhile: a stale-upload cleanup saw no progress.
         store.delete_quietly(url)
-        raise
+        raise exception.Conflict(
+            "Image %s is no longer saving (killed as a stale upload); the "
+            "uploaded data was discarded." % image_id)
     except db_exc.DBConnectionError:
         # The connection went with the activation in flight: it may have
         # been committed. Only the database can tell; keep the data until

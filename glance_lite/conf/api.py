@@ -85,6 +85,12 @@ limit_opts = [
                         ('policies', 'each rule names a policy rule')],
                help='How the rules of property_protection_file are '
                     'written.'),
+    cfg.IntOpt('upload_heartbeat_interval', default=60, min=1,
+               help='Seconds between the refreshes of an uploading image\'s '
+                    'updated_at while its data streams. They show the upload '
+                    'is alive, so that "glance-lite-manage images '
+                    'clean-stale" (whose threshold must be at least twice '
+                    'this) never kills an upload in progress on any node.'),
     cfg.BoolOpt('delayed_delete', default=False,
                 help='Leave deleted image data in the store for a scrubber '
                      '(the image shows pending_delete) instead of removing '

@@ -614,3 +614,121 @@ def storage_usage(session, owner, exclude_image_id=None):
     if exclude_image_id is not None:
         query = query.where(image.id != exclude_image_id)
     return int(session.scalar(query))
+
+
+@_writer
+def image_heartbeat(session, image_id):
+    """Show that an upload is alive: refresh ``updated_at`` of an image
+    that is still ``saving`` (and not deleted).
+
+    :returns: False when the image is no longer saving (killed by a
+        stale-upload cleanup, or deleted): the upload should stop.
+    """
+    changed = session.execute(
+        sa.update(models.Image)
+        .where(models.Image.id == image_id,
+               models.Image.status == image_status.SAVING,
+               models.Image.deleted.is_(False))
+        .values(updated_at=timeutils.utcnow())
+        .execution_options(synchronize_session=False))
+    return changed.rowcount == 1
+
+
+@_reader
+def image_list_stale_saving(session, updated_before):
+    """Images still ``saving`` whose last sign of life (``updated_at``,
+    refreshed by the upload's heartbeat) is older than ``updated_before``.
+
+    :returns: [{'id', 'updated_at', 'owner'}], oldest first.
+    """
+    image = models.Image
+    rows = session.execute(
+        sa.select(image.id, image.updated_at, image.owner)
+        .where(image.status == image_status.SAVING,
+               image.deleted.is_(False),
+               image.updated_at < updated_before)
+        .order_by(image.updated_at, image.id))
+    return [{'id': row.id, 'updated_at': row.updated_at, 'owner': row.owner}
+            for row in rows]
+
+
+@_writer
+def image_kill_if_unchanged(session, image_id, updated_at):
+    """Kill a ``saving`` image only if its ``updated_at`` is still the
+    value the caller read: a heartbeat of a live upload in between wins.
+
+    :returns: True if the image is now killed by this call.
+    """
+    changed = session.execute(
+        sa.update(models.Image)
+        .where(models.Image.id == image_id,
+               models.Image.status == image_status.SAVING,
+               models.Image.deleted.is_(False),
+               models.Image.updated_at == updated_at)
+        .values(status=image_status.KILLED, updated_at=timeutils.utcnow())
+        .execution_options(synchronize_session=False))
+    return changed.rowcount == 1
+
+
+@_reader
+def image_data_records(session, image_ids):
+    """What the catalogue says about the data of these images, for a
+    store consistency check.
+
+    :returns: {image_id: {'status', 'deleted', 'urls'}} for the ids that
+        exist; ``urls`` are the locations whose data must be kept (live
+        ones, and those waiting for a scrubber).
+    """
+    result = {}
+    ids = list(image_ids)
+    # Bounded IN lists: some engines limit the number of bound parameters.
+    for start in range(0, len(ids), 500):
+        rows = session.scalars(sa.select(models.Image).where(
+            models.Image.id.in_(ids[start:start + 500])))
+        for row in rows:
+            result[row.id] = {
+                'status': row.status, 'deleted': row.deleted,
+                'urls': {loc.url for loc in row.locations
+                         if loc.status in ('active', 'pending_delete')}}
+    return result
+
+
+@_reader
+def image_list_with_data(session, statuses, after_id=None, limit=500):
+    """One page (by id) of the live images in ``statuses`` with their live
+    locations, for a store consistency check:
+    [{'id', 'size', 'status', 'urls'}]; pass the last id as ``after_id``
+    for the next page."""
+    query = (sa.select(models.Image)
+             .where(models.Image.status.in_(statuses),
+                    models.Image.deleted.is_(False))
+             .order_by(models.Image.id).limit(limit))
+    if after_id is not None:
+        query = query.where(models.Image.id > after_id)
+    rows = session.scalars(query)
+    return [{'id': row.id, 'size': row.size, 'status': row.status,
+             'urls': [loc.url for loc in row.locations
+                      if loc.status == 'active']}
+            for row in rows]
+
+
+@_writer
+def image_drop_missing_location(session, image_id, url, expected_status):
+    """Forget a location whose data is gone from the store. An image left
+    with no live location is marked ``killed``: it can no longer be
+    served.
+
+    :returns: the image's status afterwards, or None when the image
+        changed meanwhile (status, or deleted) and nothing was done.
+    """
+    row = _load(session, image_id, lock=True)
+    if row.deleted or row.status != expected_status:
+        return None
+    now = timeutils.utcnow()
+    for loc in row.locations:
+        if loc.url == url and loc.status == 'active':
+            loc.status = 'deleted'
+    if not any(loc.status == 'active' for loc in row.locations):
+        row.status = image_status.KILLED
+    row.updated_at = now
+    return row.status
