@@ -53,10 +53,13 @@ class Server:
         catalogue on the engine GLANCE_LITE_TEST_DB names).
     :param workdir: reuse the directory (and the catalogue) of a server
         stopped with ``stop(remove=False)``.
+    :param run_under: a command prefix the server is started under (for
+        example setpriv, to drop capabilities).
     """
 
-    def __init__(self, config=None, workdir=None):
+    def __init__(self, config=None, workdir=None, run_under=()):
         self.workdir = workdir or tempfile.mkdtemp(prefix='glance-lite-')
+        self.run_under = list(run_under)
         self.state_path = os.path.join(self.workdir, 'state')
         self.datadir = os.path.join(self.state_path, 'images')
         self.log_file = os.path.join(self.workdir, 'api.log')
@@ -135,8 +138,8 @@ class Server:
                                    % (synced.stdout, synced.stderr))
         self._stdout = open(os.path.join(self.workdir, 'stdout'), 'w+')
         self.process = subprocess.Popen(
-            [os.path.join(BIN_DIR, 'glance-lite-api'), '--config-file',
-             self.config_file],
+            self.run_under + [os.path.join(BIN_DIR, 'glance-lite-api'),
+                              '--config-file', self.config_file],
             stdout=self._stdout, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

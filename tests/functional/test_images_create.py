@@ -9,7 +9,6 @@ server the update tests share) instead of 1: the rule is the same.
 import hashlib
 import re
 import socket
-import time
 
 import pytest
 import requests
@@ -880,25 +879,8 @@ def test_property_header_names_are_lowercased_with_dashes_as_underscores(
 # Client disconnect (spec §6.5 step 5, §7.9)
 
 
-def test_client_disconnect_mid_upload_kills_image_and_leaves_no_data(api):
-    image_id = s.new_id()
-    request_head = '\r\n'.join([
-        'POST /v1/images HTTP/1.1',
-        'Host: %s' % api.url.split('//')[1],
-        'Content-Type: application/octet-stream',
-        'Content-Length: 100000',
-        'X-Image-Meta-Id: %s' % image_id,
-        'X-Image-Meta-disk_format: raw',
-        'X-Image-Meta-container_format: bare'])
-
-    s.send_raw(api, request_head, [b'x' * 1000], read_answer=False)
-
-    assert s.wait_for_status(api, image_id, ('killed',)) == 'killed'
-    # The store removes the partial data once the failure is seen.
-    deadline = time.monotonic() + 5
-    while s.files_of(api, image_id) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert s.files_of(api, image_id) == []
+# tests/reliability/test_disconnects.py hangs up mid-upload (POST and PUT,
+# Content-Length and chunked) and checks the store and the quota too.
 
 
 def test_expect_100_continue_is_honoured(api):
