@@ -391,5 +391,4 @@ def display_uri(uri):
     other URIs without their credentials."""
     if uri.startswith('file://'):
         return uri[len('file://'):]
-    scheme, _sep, rest = uri.partition('://')
-    return '%s://%s' % (scheme, rest.rpartition('@')[2])
+    return redacted(uri)
