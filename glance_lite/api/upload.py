@@ -5,6 +5,7 @@ the store."""
 import functools
 import socket
 import threading
+import time
 
 from oslo_config import cfg
 from oslo_context import context

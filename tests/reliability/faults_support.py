@@ -12,13 +12,16 @@ import uuid
 
 import requests
 
+from glance_lite.store import local
+
 IMAGE_HEADERS = {'x-image-meta-disk_format': 'raw',
                  'x-image-meta-container_format': 'bare',
                  'Content-Type': 'application/octet-stream'}
 MB = 1024 * 1024
-# glance_store's file driver writes what it reads 64 KiB at a time: a
-# test waits for this much in the store to know partial data is there.
-STORE_CHUNK = 64 * 1024
+# The file store writes what it reads this many bytes at a time: a test
+# sends whole blocks and waits for them in the store to know partial data
+# is there.
+STORE_CHUNK = local.WRITE_BLOCK
 
 
 def tenant_headers(tenant):

@@ -37,7 +37,7 @@ def _clean_stale(srv, seconds):
     return result.stdout
 
 
-def _start_partial_upload(srv, length=None, sent=4 * fs.STORE_CHUNK):
+def _start_partial_upload(srv, length=None, sent=2 * fs.STORE_CHUNK):
     """An upload with ``sent`` bytes streamed and in the store."""
     partial = fs.RawUpload(srv, str(uuid.uuid4()), length=length)
     partial.send(os.urandom(sent))
@@ -115,7 +115,7 @@ def test_clean_stale_spares_an_upload_that_is_streaming(servers):
     def stream():
         while not stop.is_set():
             live.send(os.urandom(fs.STORE_CHUNK))
-            time.sleep(0.1)
+            time.sleep(0.2)
 
     streamer = threading.Thread(target=stream, daemon=True)
     streamer.start()
@@ -165,7 +165,7 @@ def test_upload_finishing_after_cleanup_killed_it_fails_and_keeps_nothing(
     assert 'killed' in _clean_stale(srv, 3600)
     assert fs.stored_size(srv, late.image_id) == 0
 
-    late.send(os.urandom(length - 4 * fs.STORE_CHUNK))
+    late.send(os.urandom(length - 2 * fs.STORE_CHUNK))
     status, body = late.answer()
 
     assert status == 409, body

@@ -33,7 +33,7 @@ def _reserve(srv, headers):
 
 @pytest.mark.parametrize('framing', ['content-length', 'chunked'])
 @pytest.mark.parametrize('method', ['POST', 'PUT'])
-@pytest.mark.parametrize('chunks_sent', [0, 8],
+@pytest.mark.parametrize('chunks_sent', [0, QUOTA // 2 // fs.STORE_CHUNK],
                          ids=['before-store-writes', 'after-store-writes'])
 def test_client_hanging_up_mid_upload_leaves_nothing_and_frees_the_quota(
         srv, method, framing, chunks_sent):
