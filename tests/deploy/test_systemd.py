@@ -65,11 +65,10 @@ def test_systemd_analyze_verify_finds_nothing_wrong(tmp_path):
         text = f.read()
     program = os.path.join(os.path.dirname(sys.executable),
                            'glance-lite-api')
-    assert text.count('ExecStart=/opt/glance-lite/.venv/bin/glance-lite-api ') == 1
+    shipped = 'ExecStart=/opt/glance-lite/.venv/bin/glance-lite-api '
+    assert text.count(shipped) == 1
     unit = tmp_path / 'glance-lite-api.service'
-    unit.write_text(text.replace(
-        'ExecStart=/opt/glance-lite/.venv/bin/glance-lite-api ',
-        'ExecStart=%s ' % program))
+    unit.write_text(text.replace(shipped, 'ExecStart=%s ' % program))
 
     result = subprocess.run(
         ['systemd-analyze', 'verify', '--man=no', str(unit)],
