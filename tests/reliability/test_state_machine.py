@@ -34,9 +34,9 @@ from tests.reliability import image_checks
 TIMEOUT = image_checks.TIMEOUT
 SETTINGS = settings(
     max_examples=int(os.environ.get('GLANCE_LITE_STATE_MACHINE_EXAMPLES',
-                                    '30')),
+                                    '25')),
     stateful_step_count=int(os.environ.get('GLANCE_LITE_STATE_MACHINE_STEPS',
-                                           '30')),
+                                           '25')),
     deadline=None, derandomize=True, database=None,
     suppress_health_check=[HealthCheck.too_slow,
                            HealthCheck.filter_too_much])
