@@ -87,6 +87,11 @@ tools/keystone/setup.sh || failed+=(keystone-setup)
 step apache-setup
 tools/apache/setup.sh >/dev/null || failed+=(apache-setup)
 
+# FUSE and python3-fusepy (apt-get, as root) for the real I/O error of
+# tests/reliability/test_store_errors.py.
+step fuse-setup
+tools/fuse/setup.sh || failed+=(fuse-setup)
+
 step pytest
 # Two workers (the machine has two cores): every test picks its own ports,
 # temporary directories and databases. Pass -n 0 to run in one process.

@@ -5,14 +5,17 @@ root). Each time the client gets the spec's status and a clear message
 (§6.5 step 5), the image is ``killed``, the store holds nothing of it,
 and the next upload works once the fault is gone.
 
-An I/O error (EIO) needs a device-mapper error target or a FUSE file
-system, neither of which this machine offers: tests/unit/test_upload.py
-injects it into the file store's writes instead.
+An I/O error (EIO) comes from a FUSE file system (tests/reliability/
+eio_fs.py, under the system Python with python3-fusepy that
+tools/fuse/setup.sh installs) whose writes fail while a flag file exists:
+the file store sits on it as on a dying disk. (No device-mapper here.)
 """
 
 import os
+import signal
 import subprocess
 import tempfile
+import time
 import uuid
 
 import pytest
@@ -35,6 +38,37 @@ def small_disk():
         yield mountpoint
     finally:
         subprocess.run(['umount', '-l', mountpoint], check=True)
+        os.rmdir(mountpoint)
+
+
+@pytest.fixture
+def failing_disk(tmp_path):
+    """(mount point, flag path): a FUSE mount over a backing directory
+    whose writes fail with EIO while the flag file exists. Always
+    unmounted, and its process stopped by PID, at the end."""
+    backing = tmp_path / 'backing'
+    backing.mkdir()
+    mountpoint = tempfile.mkdtemp(prefix='glance-lite-eio-')
+    process = subprocess.Popen(
+        ['/usr/bin/python3', os.path.join(os.path.dirname(__file__),
+                                          'eio_fs.py'),
+         str(backing), mountpoint],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while not os.path.ismount(mountpoint):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError('eio_fs did not mount: %s'
+                                     % process.stdout.read().decode())
+            time.sleep(0.05)
+        yield mountpoint, str(backing / '.fail-writes')
+    finally:
+        subprocess.run(['umount', '-l', mountpoint], check=False)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
         os.rmdir(mountpoint)
 
 
@@ -121,3 +155,22 @@ def test_permission_denied_answers_503_and_uploads_resume_once_allowed(
     finally:
         os.chmod(small_disk, 0o755)
     _assert_upload_works(srv, small_disk)
+
+
+def test_io_error_answers_500_with_a_clear_message_and_leaves_nothing(
+        servers, failing_disk):
+    mountpoint, fail_flag = failing_disk
+    srv = _server_on(servers, mountpoint)
+    before = fs.upload(srv, b'stored before').json()['image']
+    open(fail_flag, 'w').close()
+    try:
+        image_id = str(uuid.uuid4())
+        status, body = fs.send_and_answer(srv, image_id, fs.MB)
+
+        _assert_clear_failure(srv, mountpoint, image_id, status, body, 500,
+                              'Failed to upload image %s' % image_id,
+                              kept=[before['id']])
+        assert 'Input/output error' not in body
+    finally:
+        os.unlink(fail_flag)
+    _assert_upload_works(srv, mountpoint)

@@ -312,11 +312,11 @@ def test_delete_lost_with_the_database_is_settled_when_it_returns(
         assert _files(catalogue) == [image['id']]
 
 
-# Store write errors a test cannot make happen for real (spec §6.5 step
-# 5): an I/O error needs a failing device (no device-mapper or FUSE here);
-# EACCES in the middle of a write needs a file whose access changes while
-# it is open. Injected into the file store's writes after some data went
-# to disk, so the partial file is real.
+# Store write errors in the middle of a write, through both writers of
+# the file store (tests/reliability/test_store_errors.py makes them
+# happen for real at the first write; EACCES after some data went to disk
+# needs access to change while a file is open). Injected after the first
+# block reached the disk, so the partial file is real.
 
 # The two writers of the file store: glance_lite's own (the default
 # layout) and glance_store's driver (every other layout).
