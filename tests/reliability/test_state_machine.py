@@ -36,7 +36,7 @@ SETTINGS = settings(
     max_examples=int(os.environ.get('GLANCE_LITE_STATE_MACHINE_EXAMPLES',
                                     '25')),
     stateful_step_count=int(os.environ.get('GLANCE_LITE_STATE_MACHINE_STEPS',
-                                           '25')),
+                                           '30')),
     deadline=None, derandomize=True, database=None,
     suppress_health_check=[HealthCheck.too_slow,
                            HealthCheck.filter_too_much])
