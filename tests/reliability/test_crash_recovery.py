@@ -120,8 +120,10 @@ def test_clean_stale_spares_an_upload_that_is_streaming(servers):
     streamer = threading.Thread(target=stream, daemon=True)
     streamer.start()
     try:
-        time.sleep(5)  # the silent upload's last sign of life is > 4 s old
-        output = _clean_stale(srv, 4)
+        # The silent upload's last sign of life is then over 6 s old; the
+        # live one's heartbeat (every 1 s) leaves a wide margin under load.
+        time.sleep(7)
+        output = _clean_stale(srv, 6)
     finally:
         stop.set()
         streamer.join(timeout=30)
