@@ -17,6 +17,7 @@ a database unreachable from the start and a connection cut by a relay.
 
 import concurrent.futures
 import hashlib
+import json
 import threading
 import time
 import uuid
@@ -127,8 +128,10 @@ class Traffic:
         session = requests.Session()
         while not self.stop.is_set():
             self.call(session, 'HEAD', '/v1/images/' + image_id)
+            # A JSON client gets its error as JSON (spec §12.1).
             self.call(session, 'GET', '/v1/images/detail',
-                      params={'is_public': 'None'})
+                      params={'is_public': 'None'},
+                      headers={'Accept': 'application/json'})
             time.sleep(0.05)
 
     def slow_upload(self, image_id, until, chunks_after):
@@ -243,8 +246,11 @@ def test_database_stopped_mid_run(outage_api, mode):
             phase, method, path, status, text)
         if status == 503 and method != 'HEAD':
             assert 'unavailable' in text, text
+        if status == 503 and path == '/v1/images/detail':
+            assert 'unavailable' in json.loads(text)['message'], text
     outage = [a for a in traffic.answers if a[0] == 'outage']
-    assert {a[3] for a in outage} >= {503}, outage[-5:]
+    assert {(a[1], a[3]) for a in outage} >= {
+        ('GET', 503), ('HEAD', 503), ('POST', 503), ('PUT', 503)}, outage
 
     # The last acknowledged update is what the image holds: no update
     # answered 503 changed it.
