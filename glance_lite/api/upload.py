@@ -351,10 +351,16 @@ def _copy(image, source_uri, store_name, owner, request_context=None):
         _kill_queued_or_saving(image['id'])
 
 
-def _kill_queued_or_saving(image_id):
+def _kill_queued_or_saving(image_id, _image=None):
     # A source that cannot be opened fails before queued -> saving.
     try:
         db_api.image_transition(image_id, image_status.SAVING)
+    except db_exc.DBConnectionError:
+        # The copy's first write lost the database: without this the image
+        # would stay queued for ever (and the thread die with a traceback).
+        settle.when_database_returns(image_id, functools.partial(
+            _kill_queued_or_saving, image_id), 'Killing a failed copy')
+        return
     except exception.GlanceLiteError:
         pass
     _kill(image_id)

@@ -444,3 +444,34 @@ def test_cleanup_kill_loses_to_a_heartbeat_in_between(catalogue):
     assert db_api.image_heartbeat(image['id'])
     assert not db_api.image_kill_if_unchanged(image['id'], read_by_cleanup)
     assert db_api.image_get(image['id'])['status'] == status.SAVING
+
+
+def test_copy_that_loses_the_database_at_its_start_is_killed_later(
+        catalogue):
+    """A copy-from thread's first write (queued -> saving) meets a
+    database outage, and so does its attempt to kill the image: once the
+    database answers again the image is killed, not left queued, and
+    nothing is stored. A real database cannot be stopped between the
+    request's commit and the thread's first statement, hence the
+    injection."""
+    source = catalogue / 'source'
+    source.write_bytes(b'remote bytes')
+    image = _queued()
+    transition = db_api.image_transition
+    failures = []
+
+    def database_away_twice(*args, **kwargs):
+        if len(failures) < 2:
+            failures.append(args)
+            raise db_exc.DBConnectionError('server closed the connection')
+        return transition(*args, **kwargs)
+
+    with mock.patch.object(settle, 'FIRST_DELAY', 0), \
+            mock.patch.object(db_api, 'image_transition',
+                              database_away_twice):
+        upload._copy(image, 'file://%s' % source, None, None)
+        _settled(image['id'])
+
+    assert len(failures) == 2
+    assert db_api.image_get(image['id'])['status'] == status.KILLED
+    assert _files(catalogue) == []
