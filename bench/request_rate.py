@@ -223,7 +223,9 @@ PROFILE_GROUPS = [
                                                         'oslo_db/')),
     ('new SQLite connection per session (oslo.db NullPool): connect, '
      'PRAGMAs, close', ('DefaultDialect.connect', 'do_close',
-                        '_tune_sqlite_connection')),
+                        '_tune_sqlite_connection', 'on_connect',
+                        'Connection.connection (', 'Pool.connect',
+                        '_ConnectionFairy._checkout')),
     ('oslo.policy', 'oslo_policy/'),
     ('logging (request log, oslo.log)', ('logging/', 'oslo_log/')),
     ('webob / paste / routes', ('webob/', 'paste/', 'routes/')),
