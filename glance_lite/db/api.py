@@ -41,8 +41,9 @@ _NULL_SORT_VALUES = {'name': '', 'disk_format': '', 'container_format': ''}
 # Characters of a property value in the index of property filters
 # (migration 0003; values themselves are unbounded).
 PROPERTY_VALUE_PREFIX = 200
-# A property filter matched by fewer rows than this is applied from the
-# index (look the images up, sort them); a commoner one image by image.
+# On SQLite, a property filter matched by fewer rows than this is applied
+# from the index (look the images up, sort them); a commoner one image by
+# image along the sort order.
 PROPERTY_PROBE_LIMIT = 1000
 
 _facade_lock = threading.Lock()
@@ -439,14 +440,20 @@ def _is_selective(session, name, value):
     return beyond is None
 
 
-def _property_clause(name, value, selective):
-    """The images having property ``name`` = ``value``: looked up through
-    the index when few do, else checked image by image along the sort
-    order, which finds a page of them after a few hundred images. Engines
-    without value statistics (SQLite) cannot choose between the two."""
+def _property_clause(session, name, value):
+    """The images having property ``name`` = ``value``.
+
+    Two plans: look the few matching images up through the index and sort
+    them, or check images one by one along the sort order (a page of a
+    common value after a few hundred). PostgreSQL and MySQL/MariaDB pick
+    one from their value statistics for a semi-join; SQLite has none and
+    follows the form of the query, so for it a bounded look-up
+    (``_is_selective``) chooses the form.
+    """
     prop = PROPERTIES.c
     match = _property_match(name, value)
-    if selective:
+    if (session.get_bind().dialect.name == 'sqlite'
+            and _is_selective(session, name, value)):
         return IMAGES.c.id.in_(sa.select(prop.image_id).where(*match))
     return sa.select(prop.id).where(
         prop.image_id == IMAGES.c.id, *match).exists()
@@ -483,8 +490,8 @@ def image_list(session, **kwargs):
     ``image_list_query`` for the arguments.
 
     Whatever the catalogue's size, it takes two statements (the page, then
-    the properties of all its images) plus one bounded look-up per
-    property filter; never a COUNT or a statement per image.
+    the properties of all its images), on SQLite plus one bounded look-up
+    per property filter; never a COUNT or a statement per image.
     """
     images = [dict(zip(IMAGE_FIELDS, row)) for row in
               session.execute(image_list_query(session, **kwargs))]
@@ -525,8 +532,7 @@ def image_list_query(session, filters=None, properties=None, scope='user',
         else:
             query = query.where(image[key] == value)
     for name, value in (properties or {}).items():
-        query = query.where(_property_clause(
-            name, value, _is_selective(session, name, value)))
+        query = query.where(_property_clause(session, name, value))
 
     keys = [sort_key] + [k for k in ('created_at', 'id') if k != sort_key]
     ascending = sort_dir == 'asc'

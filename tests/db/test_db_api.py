@@ -579,9 +579,10 @@ def test_protected_filter(db):
 
 @pytest.fixture(params=['looked-up', 'checked-per-image'])
 def property_plan(request, monkeypatch):
-    """Both ways of applying a property filter: from the index (few
+    """Both ways SQLite applies a property filter: from the index (few
     matches) and image by image along the sort (many: a limit of 1 makes
-    every filter common)."""
+    every filter common). The other engines' planners choose by
+    themselves; the limit does not change their query."""
     if request.param == 'checked-per-image':
         monkeypatch.setattr(db_api, 'PROPERTY_PROBE_LIMIT', 1)
     return request.param
@@ -652,8 +653,8 @@ def _statements_of(func, *args, **kwargs):
 def test_a_page_takes_two_statements_whatever_the_catalogue_size(
         db, kwargs):
     """No per-row query (N+1) and no COUNT: a page is one SELECT of the
-    images and one of all their properties (and one bounded look-up per
-    property filter), for 3 images or 60."""
+    images and one of all their properties (on SQLite, and one bounded
+    look-up per property filter), for 3 images or 60."""
     pages = []
     for count in (3, 60):
         while len(list_ids(scope='all')) < count:
@@ -663,9 +664,10 @@ def test_a_page_takes_two_statements_whatever_the_catalogue_size(
         assert page and all(image['properties'] for image in page)
         selects = [s for s in statements
                    if s.lstrip().upper().startswith('SELECT')]
-        # Plus one bounded look-up per property filter.
-        assert len(selects) == 2 + len(kwargs.get('properties', {})), (
-            statements)
+        # SQLite: plus one bounded look-up per property filter.
+        probes = (len(kwargs.get('properties', {}))
+                  if db.kind == 'sqlite' else 0)
+        assert len(selects) == 2 + probes, statements
         assert not any('count(' in s.lower() for s in statements)
         pages.append(len(page))
     assert pages[1] > pages[0]
