@@ -49,6 +49,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -349,6 +350,7 @@ class Results:
         self.rates = {}    # (size, row) -> [MiB/s]
         self.peaks = {}    # (size, row) -> [bytes]
         self.idle = {}     # server name -> bytes
+        self.parallel_failures = {}  # server name -> [failed uploads]
         self.problems = []
 
     def add(self, size, row, rate, peak=None):
@@ -410,15 +412,23 @@ def parallel_uploads(server, sampler, path, count, size, results):
     peak = sampler.peak()
     failed = [o for o in outcomes if isinstance(o, Exception)]
     for image_id in outcomes:
-        if not isinstance(image_id, Exception):
+        if isinstance(image_id, Exception):
+            continue
+        try:
             if server.recorded_checksum(image_id) != results.parallel_md5:
                 results.problems.append('%s parallel image %s: wrong '
                                         'checksum' % (server.name, image_id))
             server.delete(image_id)
+        except urllib.error.HTTPError as error:
+            results.problems.append('%s parallel image %s: HEAD or DELETE '
+                                    'answered %s' % (server.name, image_id,
+                                                     error))
     if failed:
         results.problems.append('%s: %d of %d parallel uploads failed: %s'
                                 % (server.name, len(failed), count,
                                    failed[0]))
+        results.parallel_failures.setdefault(server.name, []).append(
+            len(failed))
         return
     results.add('parallel', (server.name, 'aggregate upload'),
                 count * size / MIB / seconds, peak)
@@ -520,15 +530,25 @@ def render(args, servers, results, load):
             parallel.append('| %s | %s | %s | %.0f MiB | +%.1f MiB |' % (
                 server.name, median, spread, peak / MIB,
                 (peak - results.idle[server.name]) / MIB))
+        for failed in results.parallel_failures.get(server.name, []):
+            parallel.append('| %s: a run with %d of %d uploads failed '
+                            '(not counted) | | | | |'
+                            % (server.name, failed, args.parallel))
+    parallel += [''] + ['PROBLEM: %s' % p for p in results.problems
+                        if 'parallel' in p]
     return '\n'.join(lines), '\n'.join(parallel)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--sizes', default='1G,2G',
-                        type=lambda t: [parse_size(s) for s in t.split(',')])
+                        type=lambda t: [parse_size(s) for s in t.split(',')
+                                        if s],
+                        help='image sizes (default 1G,2G); empty: only the '
+                             'concurrent uploads')
     parser.add_argument('--runs', type=int, default=3)
-    parser.add_argument('--parallel', type=int, default=8)
+    parser.add_argument('--parallel', type=int, default=8,
+                        help='concurrent uploads (default 8; 0: none)')
     parser.add_argument('--parallel-size', type=parse_size,
                         default=parse_size('1G'))
     parser.add_argument('--workdir', default=None)
@@ -592,6 +612,15 @@ def main(argv=None):
         for server in servers:
             server.stop()
         load.append(os.getloadavg()[0])
+        if results.problems:
+            # The servers' logs say why; the images are gone already.
+            logs = tempfile.mkdtemp(prefix='bench-transfers-logs-')
+            for root, _dirs, files in os.walk(workdir):
+                for name in files:
+                    if name.endswith('.log'):
+                        shutil.copy(os.path.join(root, name), os.path.join(
+                            logs, os.path.basename(root) + '-' + name))
+            results.problems.append('server logs kept in %s' % logs)
         shutil.rmtree(workdir, ignore_errors=True)
 
     if len(results.idle) < 2:
@@ -600,8 +629,11 @@ def main(argv=None):
     transfers, parallel = render(args, servers, results, load)
     print('\n' + transfers + '\n\n' + parallel)
     if not args.no_report:
-        report.replace_section('transfers', transfers)
-        report.replace_section('uploads8', parallel)
+        # Only the sections this run measured.
+        if args.sizes:
+            report.replace_section('transfers', transfers)
+        if args.parallel:
+            report.replace_section('uploads8', parallel)
         print('\nwritten to %s' % report.PERFORMANCE_DOC)
     return 1 if results.problems else 0
 
