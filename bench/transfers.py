@@ -518,8 +518,12 @@ def render(args, servers, results, load):
     lines += ['Upload percentages are of the md5sum ceiling, download '
               'percentages of the loopback download ceiling.']
     lines += ['PROBLEM: %s' % p for p in results.problems]
-    parallel = ['%d concurrent uploads (Content-Length) of %s, %d runs:'
-                % (args.parallel, label(args.parallel_size), args.runs), '',
+    parallel = [lines[0], '',
+                '%d concurrent uploads (Content-Length) of %s, %d runs, on '
+                'the machine of the transfers section (load average %.1f '
+                'at the start, %.1f at the end):'
+                % (args.parallel, label(args.parallel_size), args.runs,
+                   load[0], load[1]), '',
                 '| server | aggregate MiB/s | min–max | peak RSS | growth |',
                 '|---|---:|---:|---:|---:|']
     for server in servers:

@@ -2,8 +2,10 @@
 
 When the image is a file of the filesystem store and the server offers
 ``wsgi.file_wrapper`` (uWSGI, mod_wsgi, glance-lite-api), the response
-body is the server's wrapper around the open file, which the server sends
-with ``sendfile``: the bytes never pass through Python. Other stores, and
+body is the server's wrapper around the open file, which uWSGI and
+glance-lite-api send with ``sendfile`` (mod_wsgi reads it in C, or sends
+it with sendfile under ``WSGIEnableSendfile On``): the bytes never pass
+through Python. Other stores, and
 servers without a wrapper, get glance_store's chunk iterator.
 
 The server recognises its wrapper only if the very object it made comes
