@@ -24,6 +24,7 @@ import requests
 import sqlalchemy as sa
 
 from tests import databases
+from tests import processes
 
 BIN_DIR = os.path.dirname(sys.executable)
 DB_KIND = os.environ.get('GLANCE_LITE_TEST_DB') or 'sqlite'
@@ -33,16 +34,6 @@ if DB_KIND not in databases.ENGINES:
 # The server database of a work directory, kept there so that a server
 # restarted on the same directory finds the same catalogue.
 _DATABASE_FILE = 'database.json'
-
-
-def _ini(sections):
-    lines = []
-    for section, options in sections.items():
-        lines.append('[%s]' % section)
-        for key, value in options.items():
-            lines.append('%s = %s' % (key, value))
-        lines.append('')
-    return '\n'.join(lines)
 
 
 class Server:
@@ -87,7 +78,7 @@ class Server:
             sections.setdefault(section, {}).update(options)
         self.config_file = os.path.join(self.workdir, 'glance-lite.conf')
         with open(self.config_file, 'w') as f:
-            f.write(_ini(sections))
+            f.write(processes.ini(sections))
         self.process = None
         self.url = None
 
@@ -202,6 +193,14 @@ class Server:
                 return connection.execute(statement, params).rowcount
         finally:
             engine.dispose()
+
+    def peak_rss(self):
+        """The server process's peak resident memory so far, in bytes."""
+        with open('/proc/%d/status' % self.process.pid) as f:
+            for line in f:
+                if line.startswith('VmHWM:'):
+                    return int(line.split()[1]) * 1024
+        raise RuntimeError('no VmHWM for the server process')
 
     def stored_files(self):
         """Names of the files in the file store's directory."""

@@ -81,6 +81,10 @@ fi
 step keystone-setup
 tools/keystone/setup.sh || failed+=(keystone-setup)
 
+# A real Swift (and memcached) for tests/stores, in its own virtualenv.
+step swift-setup
+tools/swift/setup.sh || failed+=(swift-setup)
+
 # Apache httpd and mod_wsgi for tests/deploy (apt-get and pip, as root:
 # also the unprivileged user the servers run as). Its stdout is the
 # mod_wsgi-express module-config lines the tests render themselves.

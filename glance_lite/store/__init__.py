@@ -39,6 +39,16 @@ def configure():
     except ValueError as e:
         raise RuntimeError("Invalid external_source_allowed_networks: %s"
                            % e)
+    if getattr(CONF.glance_store, 's3_store_large_object_size', 0):
+        # Uploads reach the store as streams of unknown size, which
+        # glance_store's s3 driver would buffer whole in memory below this
+        # threshold: every S3 upload is a multipart upload instead.
+        LOG.warning("[glance_store] s3_store_large_object_size = %d is "
+                    "ignored: glance_lite uploads every image to S3 in "
+                    "parts of s3_store_large_object_chunk_size MB.",
+                    CONF.glance_store.s3_store_large_object_size)
+        CONF.set_override('s3_store_large_object_size', 0,
+                          group='glance_store')
     glance_store.create_stores(CONF)
     glance_store.verify_default_store()
     _guard_http_store()
@@ -243,7 +253,7 @@ def delete(url):
     """Remove the data at ``url``; absent data and stores that cannot
     delete (http) are not errors.
 
-    :raises: Forbidden or Conflict (data in use).
+    :raises: Forbidden, Conflict (data in use) or StoreUnavailable.
     """
     try:
         glance_store.delete_from_backend(url)
@@ -254,6 +264,12 @@ def delete(url):
         raise exception.Forbidden("Forbidden to delete image data.")
     except store_exc.InUseByStore:
         raise exception.Conflict("The image data is in use.")
+    except Exception as e:
+        # A remote store that cannot be reached or answers an error: the
+        # data is still there, so the caller must not forget the image.
+        LOG.error("Store failed to delete image data: %s", type(e).__name__)
+        raise exception.StoreUnavailable(
+            "The store holding the image data is unavailable.")
 
 
 def delete_quietly(url):

@@ -1,0 +1,99 @@
+"""Small helpers for the tests that run real servers as child processes:
+config files, free loopback ports, waiting for an answer, stopping by
+PID. Only the standard library and requests, so any test can import it."""
+
+import os
+import signal
+import socket
+import time
+
+import requests
+
+LOG_TAIL_LINES = 150
+
+
+def ini(sections):
+    """{section: {option: value}} as the text of an INI file."""
+    lines = []
+    for section, options in sections.items():
+        lines.append('[%s]' % section)
+        for key, value in options.items():
+            lines.append('%s = %s' % (key, value))
+        lines.append('')
+    return '\n'.join(lines)
+
+
+def tail(path, lines=LOG_TAIL_LINES):
+    """The last lines of a log file (or why there is none)."""
+    try:
+        with open(path, errors='replace') as f:
+            content = f.readlines()
+    except OSError as e:
+        return '(no log: %s)' % e
+    return ''.join(content[-lines:])
+
+
+def gone(pid):
+    """True when pid has exited (a zombie counts as exited)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            return f.read().rsplit(')', 1)[1].split()[0] == 'Z'
+    except (OSError, IndexError):
+        return True
+
+
+def free_port():
+    """A loopback TCP port nothing listens on now. For servers that take
+    a port number rather than a listening socket: another process could
+    take it first, which the caller notices when its server cannot bind."""
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def stop_group(pid, process=None, timeout=20):
+    """Stop a process started with start_new_session=True, by PID: SIGTERM
+    to its process group, SIGKILL after timeout seconds."""
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    deadline = time.monotonic() + timeout
+    while not (process.poll() is not None if process else gone(pid)):
+        if time.monotonic() > deadline:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            break
+        time.sleep(0.1)
+    if process is not None:
+        process.wait()
+
+
+def wait_http(url, process, timeout, describe):
+    """Wait until GET url answers 200 while process runs.
+
+    :param describe: callable returning what to show on failure (a log).
+    :raises RuntimeError: the process exited, or no 200 within timeout.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError('exited with %s before %s answered:\n%s'
+                               % (process.returncode, url, describe()))
+        try:
+            if requests.get(url, timeout=5).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError('%s did not answer within %ss:\n%s'
+                               % (url, timeout, describe()))
+        time.sleep(0.1)

@@ -1,0 +1,117 @@
+"""The store tests' real object store: one Swift all-in-one
+(tests/swift_server.py) for the whole run, reached through its Swift API
+(authenticated by the integration tests' Keystone) and through its S3
+API. Every test here is in the xdist group ``stores``, so that one worker
+runs them all and Swift starts once. When Swift or Keystone cannot be
+installed or started the tests fail with their logs: never skipped."""
+
+import os
+import subprocess
+import tempfile
+
+import boto3
+import botocore.config
+import pytest
+import swiftclient
+
+from tests.integration.conftest import keystone  # noqa: F401 - fixture
+from tests import server as test_server
+from tests import swift_server
+
+# Images go in this container (Swift) and bucket (S3).
+CONTAINER = 'glance'
+BUCKET = 'glance-s3'
+# Segments (Swift) and parts (S3) of this many MiB: the smallest S3
+# allows, so that the small images of the failure tests are segmented too.
+SEGMENT_MB = 5
+
+
+def pytest_collection_modifyitems(items):
+    here = os.path.dirname(__file__)
+    for item in items:
+        if str(item.fspath).startswith(here):
+            item.add_marker(pytest.mark.xdist_group('stores'))
+
+
+@pytest.fixture(scope='session')
+def swift(keystone, tmp_path_factory):  # noqa: F811 - the fixture above
+    """A running tests.swift_server.Swift."""
+    result = subprocess.run(['bash', swift_server.SETUP_SCRIPT],
+                            stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    if result.returncode != 0:
+        pytest.fail('%s failed (exit %d):\n%s' % (
+            swift_server.SETUP_SCRIPT, result.returncode, result.stdout),
+            pytrace=False)
+    server = swift_server.Swift()
+    try:
+        server.start(tempfile.mkdtemp(
+            prefix='swift-', dir=str(tmp_path_factory.getbasetemp())),
+            keystone)
+    except (swift_server.SwiftError, RuntimeError) as e:
+        pytest.fail(str(e), pytrace=False)
+    server.keystone = keystone
+    yield server
+    server.stop()
+
+
+def store_config(swift, keystone, default_store='file'):  # noqa: F811
+    """glance_lite's [glance_store] section for every store the tests
+    use: file, http, swift (Keystone v3) and s3 (Swift's s3api)."""
+    glance = keystone.glance
+    return {
+        'stores': 'file, http, swift, s3',
+        'default_store': default_store,
+        'swift_store_auth_address': keystone.url,
+        'swift_store_user': '%s:%s' % (glance.project_name,
+                                       glance.username),
+        'swift_store_key': glance.password,
+        'swift_store_container': CONTAINER,
+        'swift_store_create_container_on_put': 'true',
+        'swift_store_large_object_size': SEGMENT_MB,
+        'swift_store_large_object_chunk_size': SEGMENT_MB,
+        's3_store_host': swift.s3_url,
+        's3_store_access_key': swift_server.S3_ACCESS_KEY,
+        's3_store_secret_key': swift_server.S3_SECRET_KEY,
+        's3_store_bucket': BUCKET,
+        's3_store_create_bucket_on_put': 'true',
+        's3_store_bucket_url_format': 'path',
+        's3_store_region_name': swift_server.S3_REGION,
+        's3_store_large_object_chunk_size': SEGMENT_MB,
+    }
+
+
+@pytest.fixture(scope='module')
+def api(swift):
+    """A glance-lite-api with the file, http, swift and s3 stores."""
+    srv = test_server.Server({'glance_store': store_config(
+        swift, swift.keystone)}).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope='session')
+def swift_client(swift):
+    """python-swiftclient on the account glance_store writes to."""
+    return swiftclient.Connection(
+        preauthurl=swift.account_url,
+        preauthtoken=swift.keystone.token('glance'))
+
+
+@pytest.fixture(scope='session')
+def s3_swift_client(swift):
+    """python-swiftclient on the S3 user's account, where s3api keeps
+    the parts of multipart uploads (``<bucket>+segments``)."""
+    return swiftclient.Connection(
+        authurl=swift.tempauth_url, user=swift_server.S3_ACCESS_KEY,
+        key=swift_server.S3_SECRET_KEY, auth_version='1')
+
+
+@pytest.fixture(scope='session')
+def s3_client(swift):
+    """boto3 on Swift's S3 API, as glance_store's s3 driver uses it."""
+    return boto3.client(
+        's3', endpoint_url=swift.s3_url, region_name=swift_server.S3_REGION,
+        aws_access_key_id=swift_server.S3_ACCESS_KEY,
+        aws_secret_access_key=swift_server.S3_SECRET_KEY,
+        config=botocore.config.Config(s3={'addressing_style': 'path'}))

@@ -1,0 +1,242 @@
+"""Image data in Swift and in S3 (Swift's s3api) through glance_store:
+uploads chunked and with a Content-Length, downloads checked by MD5,
+segments and parts that exist while the image does and are gone after
+DELETE, a 1 GiB image through each store, a store that fails in the
+middle of an upload, and store credentials that never leave the server.
+
+Segments and parts are 5 "MB" (tests/stores/conftest.py): for
+glance_store's swift driver that is 5 * 1000 KiB, so a 1 GiB image is 210
+segments; for its s3 driver 5 MiB, 205 parts."""
+
+import hashlib
+import math
+
+import pytest
+import requests
+
+from tests.stores import conftest as stores
+from tests import swift_server
+
+MIB = 1024 * 1024
+GIB = 1024 * MIB
+SMALL = 12 * MIB + 5
+BLOCK = 1024 * 1024
+STORES = ['swift', 's3']
+# The API's peak memory after 1 GiB went through each store: the data is
+# streamed, never held whole (the server itself takes ~100 MiB).
+PEAK_RSS_LIMIT = 400 * MIB
+SWIFT_SEGMENT = stores.SEGMENT_MB * 1000 * 1024
+S3_PART = stores.SEGMENT_MB * MIB
+
+
+class Payload:
+    """size bytes made on the fly, 1 MiB at a time, hashed while sent:
+    ``chunks()`` for a chunked upload; ``read``/``len`` for one with a
+    Content-Length. Blocks differ, so a reordered segment changes the
+    MD5."""
+
+    def __init__(self, size):
+        self.size = size
+        self._md5 = hashlib.md5()
+        self._sent = 0
+        self._seed = hashlib.sha256(str(size).encode()).digest() * (
+            BLOCK // 32)
+
+    @property
+    def md5(self):
+        assert self._sent == self.size, 'payload not fully sent'
+        return self._md5.hexdigest()
+
+    def _next(self, limit):
+        n = min(limit, BLOCK, self.size - self._sent)
+        if n <= 0:
+            return b''
+        block = (self._sent // BLOCK).to_bytes(8, 'big')
+        data = (block + self._seed)[:n]
+        self._md5.update(data)
+        self._sent += n
+        return data
+
+    def chunks(self):
+        while True:
+            data = self._next(BLOCK)
+            if not data:
+                return
+            yield data
+
+    def read(self, size=-1):
+        return self._next(BLOCK if size is None or size < 0 else size)
+
+    def __len__(self):
+        return self.size
+
+
+def create(api, store, payload, chunked=True, **headers):
+    headers = dict({
+        'Content-Type': 'application/octet-stream',
+        'x-image-meta-name': 'stored in %s' % store,
+        'x-image-meta-disk-format': 'raw',
+        'x-image-meta-container-format': 'bare',
+        'x-image-meta-store': store}, **headers)
+    return requests.post(api.url + '/v1/images', headers=headers,
+                         data=payload.chunks() if chunked else payload,
+                         timeout=600)
+
+
+def download_md5(api, image_id):
+    md5 = hashlib.md5()
+    size = 0
+    with requests.get(api.url + '/v1/images/' + image_id, stream=True,
+                      timeout=600) as response:
+        assert response.status_code == 200, response.text
+        for chunk in response.iter_content(BLOCK):
+            md5.update(chunk)
+            size += len(chunk)
+    return md5.hexdigest(), size
+
+
+def stored_names(store, image_id, swift_client, s3_client, s3_swift_client,
+                 container=stores.CONTAINER, bucket=stores.BUCKET):
+    """Everything the object store holds for the image, listed on the
+    store itself: Swift objects (manifest and segments); S3 objects,
+    multipart uploads in progress, and the parts s3api keeps in the
+    bucket's +segments container."""
+    if store == 'swift':
+        try:
+            return [o['name'] for o in swift_client.get_container(
+                container, prefix=image_id, full_listing=True)[1]]
+        except Exception as e:  # the container is made by the first upload
+            if getattr(e, 'http_status', None) == 404:
+                return []
+            raise
+    names = [o['Key'] for o in s3_client.list_objects_v2(
+        Bucket=bucket, Prefix=image_id).get('Contents', [])]
+    names += ['upload:' + u['Key'] for u in s3_client.list_multipart_uploads(
+        Bucket=bucket, Prefix=image_id).get('Uploads', [])]
+    try:
+        names += ['part:' + o['name'] for o in s3_swift_client.get_container(
+            bucket + '+segments', prefix=image_id, full_listing=True)[1]]
+    except Exception as e:
+        if getattr(e, 'http_status', None) != 404:
+            raise
+    return names
+
+
+SECRETS = [swift_server.S3_SECRET_KEY, 'swift+', 's3+', 's3://',
+           stores.CONTAINER + '/', stores.BUCKET + '/']
+
+
+def assert_no_store_details(api, *responses):
+    """Neither the store URIs nor their credentials in any answer or in
+    the server's log."""
+    secrets = SECRETS + [api.keystone_password]
+    for response in responses:
+        text = response.text + ' '.join(
+            '%s: %s' % item for item in response.headers.items())
+        for secret in secrets:
+            assert secret not in text, (secret, response.request.method)
+    log = api.log()
+    for secret in secrets:
+        assert secret not in log, secret
+
+
+@pytest.fixture(scope='module')
+def api(api, swift):
+    api.keystone_password = swift.keystone.glance.password
+    return api
+
+
+@pytest.fixture
+def listing(swift_client, s3_client, s3_swift_client):
+    def _list(store, image_id, **where):
+        return stored_names(store, image_id, swift_client, s3_client,
+                            s3_swift_client, **where)
+    return _list
+
+
+@pytest.mark.parametrize('chunked', [True, False],
+                         ids=['chunked', 'content-length'])
+@pytest.mark.parametrize('store', STORES)
+def test_round_trip_and_delete(api, listing, store, chunked):
+    payload = Payload(SMALL)
+
+    created = create(api, store, payload, chunked=chunked)
+
+    assert created.status_code == 201, created.text
+    image = created.json()['image']
+    assert image['status'] == 'active'
+    assert image['size'] == SMALL
+    assert image['checksum'] == payload.md5
+    assert download_md5(api, image['id']) == (payload.md5, SMALL)
+    head = requests.head(api.url + '/v1/images/' + image['id'])
+    assert head.headers['x-image-meta-checksum'] == payload.md5
+    names = listing(store, image['id'])
+    if store == 'swift':
+        # A manifest and three 5 MiB segments (the last one 2 MiB + 5).
+        assert sorted(names) == [image['id']] + [
+            '%s-%05d' % (image['id'], n) for n in (1, 2, 3)]
+    else:
+        # One object, its three parts in the +segments container.
+        assert names.count(image['id']) == 1
+        assert len([n for n in names if n.startswith('part:')]) == 3
+        assert not [n for n in names if n.startswith('upload:')]
+    detail = requests.get(api.url + '/v1/images/detail')
+
+    deleted = requests.delete(api.url + '/v1/images/' + image['id'])
+
+    assert deleted.status_code == 200, deleted.text
+    assert listing(store, image['id']) == []
+    gone = requests.get(api.url + '/v1/images/' + image['id'])
+    assert gone.status_code == 404
+    assert_no_store_details(api, created, head, detail, deleted, gone)
+
+
+@pytest.mark.parametrize('store', STORES)
+def test_one_gib_image_round_trips(api, listing, store):
+    payload = Payload(GIB)
+
+    created = create(api, store, payload)
+
+    assert created.status_code == 201, created.text
+    image = created.json()['image']
+    assert (image['size'], image['checksum']) == (GIB, payload.md5)
+    names = listing(store, image['id'])
+    # Segmented as glance_store does it: Swift's dynamic large object
+    # (segments and a manifest), or an S3 multipart upload.
+    if store == 'swift':
+        assert len(names) == math.ceil(GIB / SWIFT_SEGMENT) + 1
+    else:
+        assert len([n for n in names if n.startswith('part:')]) == (
+            math.ceil(GIB / S3_PART))
+    assert download_md5(api, image['id']) == (payload.md5, GIB)
+    print('%s: API peak RSS %d MiB' % (store, api.peak_rss() // MIB))
+    assert api.peak_rss() < PEAK_RSS_LIMIT
+
+    deleted = requests.delete(api.url + '/v1/images/' + image['id'])
+
+    assert deleted.status_code == 200, deleted.text
+    assert listing(store, image['id']) == []
+    assert_no_store_details(api, created, deleted)
+
+
+@pytest.mark.parametrize('store', ['file', 'swift', 's3'])
+def test_store_header_picks_the_store(api, listing, store):
+    payload = Payload(1000)
+
+    created = create(api, store, payload)
+
+    assert created.status_code == 201, created.text
+    image_id = created.json()['image']['id']
+    in_file_store = image_id in api.stored_files()
+    assert in_file_store == (store == 'file')
+    for other in STORES:
+        assert bool(listing(other, image_id)) == (other == store)
+    assert download_md5(api, image_id) == (payload.md5, 1000)
+
+
+def test_read_only_store_refuses_uploads(api):
+    # http serves external locations and copy-from sources only (§14.2).
+    created = create(api, 'http', Payload(1000))
+
+    assert created.status_code == 410
+    assert 'Adding images to store is disabled' in created.text
