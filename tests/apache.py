@@ -29,6 +29,8 @@ import time
 
 import requests
 
+from tests import processes
+
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VHOST = os.path.join(TOP, 'etc', 'apache2', 'glance-lite.conf')
 WSGI_SCRIPT = os.path.join(TOP, 'etc', 'apache2', 'glance-lite.wsgi')
@@ -78,22 +80,11 @@ def give_tree(path, uid, gid):
             os.lchown(os.path.join(root, name), uid, gid)
 
 
-def ini(sections):
-    lines = []
-    for section, options in sections.items():
-        lines.append('[%s]' % section)
-        for key, value in options.items():
-            lines.append('%s = %s' % (key, value))
-        lines.append('')
-    return '\n'.join(lines)
+ini = processes.ini
 
 
 def tail(path, lines=LOG_TAIL_LINES):
-    try:
-        with open(path, errors='replace') as f:
-            return ''.join(f.readlines()[-lines:])
-    except OSError as e:
-        return '(%s)' % e
+    return processes.tail(path, lines)
 
 
 def module_config():

@@ -334,9 +334,9 @@ def _remove_data_of(store, image_id):
     was removed, None when the store cannot locate it. Never raises."""
     try:
         uris = _data_uris(store, image_id)
+        removed = _remove_pieces(store, image_id)
         if uris is None:
-            return None
-        removed = False
+            return removed or None
         for uri in uris:
             try:
                 glance_store.get_size_from_backend(uri)
@@ -349,6 +349,46 @@ def _remove_data_of(store, image_id):
         LOG.warning("Could not remove the data of image %s: %s", image_id,
                     type(e).__name__)
         return False
+
+
+def _remove_pieces(store, image_id):
+    """Remove the pieces an interrupted upload leaves besides the object:
+    glance_store cleans them up when the store fails, not always when the
+    data stream does (a client gone or a cap crossed between two pieces):
+    the Swift segments ``<image id>-NNNNN`` already written, an S3
+    multipart upload not aborted. True if something was removed."""
+    removed = False
+    if hasattr(store, 'create_location') and hasattr(store,
+                                                     'get_connection'):
+        # Swift: the connection and names its delete() uses too.
+        location = store.create_location(image_id)
+        connection = store.get_connection(location)
+        try:
+            segments = connection.get_container(
+                location.container, prefix=location.obj + '-',
+                full_listing=True)[1]
+        except Exception as e:
+            if getattr(e, 'http_status', None) != 404:
+                raise
+            segments = []  # no container, nothing written
+        for segment in segments:
+            connection.delete_object(location.container, segment['name'])
+            removed = True
+    elif hasattr(store, '_create_s3_client'):
+        # S3: glance_store's own client (it has no public one).
+        client = store._create_s3_client()
+        uploads = client.list_multipart_uploads(
+            Bucket=store.bucket, Prefix=image_id).get('Uploads', [])
+        for upload in uploads:
+            if upload['Key'] == image_id:
+                client.abort_multipart_upload(
+                    Bucket=store.bucket, Key=image_id,
+                    UploadId=upload['UploadId'])
+                removed = True
+    if removed:
+        LOG.info("Removed the pieces of an interrupted upload of image %s",
+                 image_id)
+    return removed
 
 
 def remove_partial_data(image_id):

@@ -3,8 +3,6 @@ unreachable: it starts (after oslo.db's start-up retries), v1 requests
 answer 503 at once instead of 500 or hanging, and it serves again by
 itself when the database is back."""
 
-import socket
-import threading
 import time
 
 import pytest
@@ -12,6 +10,7 @@ import requests
 from sqlalchemy.engine import url as sa_url
 
 from tests import databases
+from tests import relay as relay_mod
 from tests import server as test_server
 
 # Nothing listens on port 1.
@@ -54,86 +53,13 @@ def test_unreachable_database_is_a_quick_503(api):
     assert 'Database unreachable' in api.log()
 
 
-class _Relay:
-    """A TCP relay to a database server that can be cut (every connection
-    closed, nothing listening) and restored on the same port: the
-    database going away and coming back, as the API sees it."""
-
-    def __init__(self, host, port):
-        self._target = (host, port)
-        self.port = None
-        self._listener = None
-        self._sockets = []
-        self._lock = threading.Lock()
-
-    def start(self):
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(('127.0.0.1', self.port or 0))
-        listener.listen(64)
-        self.port = listener.getsockname()[1]
-        self._listener = listener
-        threading.Thread(target=self._accept, args=(listener,),
-                         daemon=True).start()
-
-    def _accept(self, listener):
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return  # cut
-            try:
-                upstream = socket.create_connection(self._target)
-            except OSError:
-                client.close()
-                continue
-            with self._lock:
-                self._sockets += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b),
-                                 daemon=True).start()
-
-    @staticmethod
-    def _pipe(source, sink):
-        try:
-            while True:
-                data = source.recv(65536)
-                if not data:
-                    break
-                sink.sendall(data)
-        except OSError:
-            pass
-        for sock in (source, sink):
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def cut(self):
-        # shutdown() wakes the accept() blocked on it (close() alone does
-        # not, on Linux), and the port stops listening.
-        try:
-            self._listener.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self._listener.close()
-        with self._lock:
-            sockets, self._sockets = self._sockets, []
-        for sock in sockets:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            sock.close()
-
-
 @pytest.fixture(params=['postgresql', 'mysql'])
 def relayed_api(request):
     """A server whose catalogue (migrated, holding one image) is reached
-    through a _Relay."""
+    through a tests.relay.TcpRelay."""
     database = databases.Database(request.param)
     url = sa_url.make_url(database.url)
-    relay = _Relay(url.host, url.port)
+    relay = relay_mod.TcpRelay(url.host, url.port)
     relay.start()
     srv = test_server.Server({'database': {
         'connection': url.set(host='127.0.0.1', port=relay.port)

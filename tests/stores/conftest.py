@@ -86,6 +86,8 @@ def api(swift):
     """A glance-lite-api with the file, http, swift and s3 stores."""
     srv = test_server.Server({'glance_store': store_config(
         swift, swift.keystone)}).start()
+    # A credential of the swift store, looked for in answers and logs.
+    srv.keystone_password = swift.keystone.glance.password
     yield srv
     srv.stop()
 
@@ -115,3 +117,41 @@ def s3_client(swift):
         aws_access_key_id=swift_server.S3_ACCESS_KEY,
         aws_secret_access_key=swift_server.S3_SECRET_KEY,
         config=botocore.config.Config(s3={'addressing_style': 'path'}))
+
+
+def stored_names(store, image_id, swift_client, s3_client, s3_swift_client,
+                 container=CONTAINER, bucket=BUCKET):
+    """Everything the object store holds for the image, listed on the
+    store itself: Swift objects (manifest and segments); S3 objects,
+    multipart uploads in progress, and the parts s3api keeps in the
+    bucket's +segments container."""
+    if store == 'swift':
+        try:
+            return [o['name'] for o in swift_client.get_container(
+                container, prefix=image_id, full_listing=True)[1]]
+        except Exception as e:  # the container is made by the first upload
+            if getattr(e, 'http_status', None) == 404:
+                return []
+            raise
+    names = [o['Key'] for o in s3_client.list_objects_v2(
+        Bucket=bucket, Prefix=image_id).get('Contents', [])]
+    names += ['upload:' + u['Key'] for u in s3_client.list_multipart_uploads(
+        Bucket=bucket, Prefix=image_id).get('Uploads', [])]
+    try:
+        names += ['part:' + o['name'] for o in s3_swift_client.get_container(
+            bucket + '+segments', prefix=image_id, full_listing=True)[1]]
+    except Exception as e:
+        if getattr(e, 'http_status', None) != 404:
+            raise
+    return names
+
+
+@pytest.fixture
+def listing(swift_client, s3_client, s3_swift_client):
+    """listing(store, image_id): what the store holds for the image
+    (stored_names)."""
+    def _list(store, image_id, **where):
+        return stored_names(
+            store, image_id, swift_client, s3_client, s3_swift_client,
+            **where)
+    return _list

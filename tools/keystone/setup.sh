@@ -13,7 +13,6 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$top"
 
 venv=.keystone-venv
-python=${PYTHON:-python3}
 # Keystone 30.0.0 installs and runs on Python 3.11; gunicorn serves it.
 packages=(keystone==30.0.0 gunicorn==23.0.0)
 # Every dependency pinned to the versions tested together (pip freeze of
@@ -115,30 +114,8 @@ xmlschema==2.5.1
 yappi==1.7.6
 '
 
-stamp=$venv/.keystone-installed
-want=$( (printf '%s\n' "${packages[@]}"; printf '%s' "$constraints") \
-       | sha256sum | cut -d' ' -f1)
-if [ "${GLANCE_LITE_FORCE_INSTALL:-0}" != 1 ] && [ -f "$stamp" ] \
-        && [ "$(cat "$stamp")" = "$want" ] \
-        && [ -x "$venv/bin/keystone-manage" ] && [ -x "$venv/bin/gunicorn" ]; then
-    exit 0
-fi
-
-start=$(date +%s)
-if [ ! -x "$venv/bin/python" ]; then
-    echo "keystone-setup: creating $venv with $("$python" --version 2>&1)" >&2
-    "$python" -m venv "$venv"
-fi
-rm -f "$stamp"
-export PIP_DISABLE_PIP_VERSION_CHECK=1
-pip=("$venv/bin/python" -m pip -qq)
-echo "keystone-setup: installing ${packages[*]} into $venv" >&2
-"${pip[@]}" install --upgrade pip
-constraints_file=$(mktemp)
-trap 'rm -f "$constraints_file"' EXIT
-printf '%s' "$constraints" > "$constraints_file"
-"${pip[@]}" install -c "$constraints_file" "${packages[@]}"
-# Fail here, not in the first test, when the install is unusable.
-"$venv/bin/python" -W ignore -c 'import keystone.server.wsgi, keystone.cmd.manage'
-echo "$want" > "$stamp"
-echo "keystone-setup: installed in $(( $(date +%s) - start ))s" >&2
+label=keystone-setup
+binaries=(keystone-manage gunicorn)
+import_check='import keystone.server.wsgi, keystone.cmd.manage'
+. tools/pinned-venv.sh
+install_pinned_venv

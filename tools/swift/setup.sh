@@ -14,7 +14,6 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$top"
 
 venv=.swift-venv
-python=${PYTHON:-python3}
 # Swift 2.38.x installs and runs on Python 3.11; keystonemiddleware is the
 # proxy's authtoken filter (glance_store's swift driver speaks Keystone v3).
 packages=(swift==2.38.3 keystonemiddleware==13.0.1)
@@ -74,33 +73,11 @@ if ! command -v memcached >/dev/null; then
     apt-get install -y -qq --no-install-recommends memcached >/dev/null
 fi
 
-stamp=$venv/.swift-installed
-want=$( (printf '%s\n' "${packages[@]}"; printf '%s' "$constraints") \
-       | sha256sum | cut -d' ' -f1)
-if [ "${GLANCE_LITE_FORCE_INSTALL:-0}" != 1 ] && [ -f "$stamp" ] \
-        && [ "$(cat "$stamp")" = "$want" ] \
-        && [ -x "$venv/bin/swift-proxy-server" ]; then
-    exit 0
-fi
-
-start=$(date +%s)
-if [ ! -x "$venv/bin/python" ]; then
-    echo "swift-setup: creating $venv with $("$python" --version 2>&1)" >&2
-    "$python" -m venv "$venv"
-fi
-rm -f "$stamp"
-export PIP_DISABLE_PIP_VERSION_CHECK=1
-pip=("$venv/bin/python" -m pip -qq)
-echo "swift-setup: installing ${packages[*]} into $venv" >&2
-"${pip[@]}" install --upgrade pip
-constraints_file=$(mktemp)
-trap 'rm -f "$constraints_file"' EXIT
-printf '%s' "$constraints" > "$constraints_file"
-"${pip[@]}" install -c "$constraints_file" "${packages[@]}"
-# Fail here, not in the first test, when the install is unusable (pyeclib
-# loads its erasure-code library when imported).
-"$venv/bin/python" -c 'import pyeclib.ec_iface, swift.proxy.server
+label=swift-setup
+binaries=(swift-proxy-server swift-object-server)
+# pyeclib loads its erasure-code library when imported.
+import_check='import pyeclib.ec_iface, swift.proxy.server
 import swift.common.middleware.s3api.s3api, swift.common.ring
 import keystonemiddleware.auth_token'
-echo "$want" > "$stamp"
-echo "swift-setup: installed in $(( $(date +%s) - start ))s" >&2
+. tools/pinned-venv.sh
+install_pinned_venv
