@@ -182,8 +182,18 @@ def _ms(text):
     return float(number) * _UNITS[unit]
 
 
+def listen_overflows():
+    """The kernel's count of connections dropped because a listening
+    socket's accept queue was full (TcpExt ListenOverflows)."""
+    with open('/proc/net/netstat') as f:
+        lines = [line.split() for line in f if line.startswith('TcpExt:')]
+    return int(dict(zip(lines[0], lines[1]))['ListenOverflows'])
+
+
 def run_wrk(wrk, url, head, args, close, workdir):
-    """{'rps', 'p99_ms', 'p50_ms', 'errors'} of one wrk run."""
+    """{'rps', 'p99_ms', 'p50_ms', 'errors', 'overflows'} of one wrk run
+    (overflows: the machine's, during the run; a dropped connection
+    attempt is retried by the client's kernel after 1 s, then 3 s)."""
     command = [wrk, '-t%d' % WRK_CLIENT_THREADS, '-c%d' % args.connections,
                '-d%ds' % args.seconds, '--timeout', WRK_TIMEOUT, '--latency']
     if close:
@@ -193,8 +203,10 @@ def run_wrk(wrk, url, head, args, close, workdir):
         with open(script, 'w') as f:
             f.write(HEAD_SCRIPT)
         command += ['-s', script]
+    overflows = listen_overflows()
     done = subprocess.run(command + [url], capture_output=True, text=True,
                           timeout=args.seconds + 60)
+    overflows = listen_overflows() - overflows
     out = done.stdout
     if done.returncode:
         raise RuntimeError('wrk failed: %s%s' % (out, done.stderr))
@@ -212,7 +224,7 @@ def run_wrk(wrk, url, head, args, close, workdir):
                                    out).group(1)),
             'p50_ms': _ms(re.search(r'^\s+50%\s+(\S+)', out, re.M).group(1)),
             'p99_ms': _ms(re.search(r'^\s+99%\s+(\S+)', out, re.M).group(1)),
-            'errors': errors, 'output': out}
+            'errors': errors, 'overflows': overflows, 'output': out}
 
 
 # -- profile ------------------------------------------------------------------
@@ -369,13 +381,14 @@ def render(args, servers, results, load, profiled):
               'with 4 properties each, made through each API'
               % (args.connections, WRK_CLIENT_THREADS, args.seconds,
                  args.rounds, args.images), '',
-              '| request | connections | requests/s | p50 ms | p99 ms |',
-              '|---|---|---:|---:|---:|']
+              '| request | connections | requests/s | p50 ms | p99 ms | '
+              'listen queue overflows |',
+              '|---|---|---:|---:|---:|---:|']
     for (name, label, close), runs in results.items():
-        lines.append('| %s %s | %s | %.0f | %.1f | %.1f |' % (
+        lines.append('| %s %s | %s | %.0f | %.1f | %.1f | %.0f |' % (
             name, label, 'close' if close else 'keep-alive',
             _median(runs, 'rps'), _median(runs, 'p50_ms'),
-            _median(runs, 'p99_ms')))
+            _median(runs, 'p99_ms'), _median(runs, 'overflows')))
     pairs = [('HEAD /v1/images/{id}', 'GET /v2/images/{id}'),
              ('GET /v1/images', 'GET /v2/images'),
              ('GET /v1/images/detail', 'GET /v2/images')]
