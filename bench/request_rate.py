@@ -274,7 +274,8 @@ def profile(server, wrk, image_id, args, workdir):
     with open(raw) as f:
         for line in f:
             stack, _, count = line.rstrip().rpartition(' ')
-            stacks[stack] += int(count)
+            if count.isdigit():  # a frame may span lines (py-spy quirk)
+                stacks[stack] += int(count)
     # Only the thread holding the GIL is sampled (--gil): the server runs
     # Python one thread at a time, so these shares are its CPU time.
     busy = stacks
@@ -342,8 +343,11 @@ def main():
                                            else 'keep-alive', figures['rps'],
                                            figures['p99_ms']))
         if args.profile:
-            profiled = profile(servers[0], wrk, image_ids['glance_lite'],
-                               args, workdir)
+            try:
+                profiled = profile(servers[0], wrk,
+                                   image_ids['glance_lite'], args, workdir)
+            except (OSError, ValueError, subprocess.SubprocessError) as error:
+                _log('profile failed: %s' % error)
     finally:
         load.append(os.getloadavg()[0])
         for server in servers:
