@@ -14,7 +14,9 @@ import uuid
 
 import pytest
 import requests
+import sqlalchemy as sa
 
+from tests import server as test_server
 from tests.stores import conftest as stores
 from tests import swift_server
 
@@ -207,3 +209,48 @@ def test_read_only_store_refuses_uploads(api):
 
     assert created.status_code == 410
     assert 'Adding images to store is disabled' in created.text
+
+
+def test_swift_account_in_a_config_file(swift, listing, tmp_path):
+    # The recommended form (docs/stores.md): the catalogue then keeps
+    # swift+config:// locations, without the credentials.
+    glance = swift.keystone.glance
+    accounts = tmp_path / 'glance-swift.conf'
+    accounts.write_text(
+        '[ref1]\nauth_address = %s\nuser = %s:%s\nkey = %s\n'
+        'user_domain_name = Default\nproject_domain_name = Default\n'
+        % (swift.keystone.url, glance.project_name, glance.username,
+           glance.password))
+    config = stores.store_config(swift, swift.keystone, 'swift')
+    for option in ('swift_store_auth_address', 'swift_store_user',
+                   'swift_store_key'):
+        del config[option]
+    config.update(swift_store_config_file=str(accounts),
+                  default_swift_reference='ref1')
+    srv = test_server.Server({'glance_store': config}).start()
+    srv.keystone_password = glance.password
+    try:
+        payload = Payload(SMALL)
+        # No x-image-meta-store: the default store, swift.
+        created = create(srv, None, payload)
+        assert created.status_code == 201, created.text
+        image_id = created.json()['image']['id']
+        assert len(listing('swift', image_id)) == 4
+        assert download_md5(srv, image_id) == (payload.md5, SMALL)
+        engine = sa.create_engine(srv.database_url,
+                                  poolclass=sa.pool.NullPool)
+        with engine.connect() as connection:
+            (location,) = connection.execute(sa.text(
+                'SELECT url FROM image_locations WHERE image_id = :id'),
+                {'id': image_id}).scalars().all()
+        engine.dispose()
+        assert location.startswith('swift+config://ref1/')
+        assert glance.password not in location
+
+        deleted = requests.delete(srv.url + '/v1/images/' + image_id)
+
+        assert deleted.status_code == 200
+        assert listing('swift', image_id) == []
+        assert_no_store_details(srv, created, deleted)
+    finally:
+        srv.stop()
