@@ -42,6 +42,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -189,7 +190,9 @@ class LiteServer:
 
     def upload(self, path, chunked):
         """POST the file as a new image: (image id, seconds)."""
-        out = os.path.join(self.workdir, 'answer.json')
+        # One answer file per thread: uploads may run concurrently.
+        out = os.path.join(self.workdir,
+                           'answer-%d.json' % threading.get_ident())
         status, seconds, _ = curl(
             ['-X', 'POST', '-o', out, '-H', 'x-image-meta-name: bench',
              '-H', 'x-image-meta-disk_format: raw',
@@ -219,10 +222,10 @@ class GlanceV2:
 
     name = 'Glance 33'
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, postgresql=None):
         self.server = glance_server.GlanceServer(
             GLANCE_PROCESSES, GLANCE_THREADS,
-            workdir=os.path.join(workdir, 'glance'))
+            workdir=os.path.join(workdir, 'glance'), postgresql=postgresql)
         os.makedirs(self.server.workdir)
 
     def describe(self):
@@ -476,7 +479,7 @@ def fmt_rates(rates):
 def render(args, servers, results, load):
     lines = ['Run %s, `%s`.' % (time.strftime('%Y-%m-%d %H:%M UTC',
                                               time.gmtime()),
-                                ' '.join(['bench/transfers.py'] + sys.argv[
+                                shlex.join(['bench/transfers.py'] + sys.argv[
                                     1:])), '']
     lines += ['- %s' % line for line in machine()]
     lines += ['- load average (1 min) %.1f at the start, %.1f at the end'
@@ -556,6 +559,11 @@ def main(argv=None):
     parser.add_argument('--parallel-size', type=parse_size,
                         default=parse_size('1G'))
     parser.add_argument('--workdir', default=None)
+    parser.add_argument('--glance-postgresql', metavar='ADMIN_URL',
+                        help='serve Glance\'s catalogue from a new database '
+                             'on this PostgreSQL server (e.g. postgresql://'
+                             'postgres@127.0.0.1:5432/postgres) instead of '
+                             'SQLite, on which it fails concurrent uploads')
     parser.add_argument('--no-report', action='store_true',
                         help='print only; leave docs/performance.md alone')
     args = parser.parse_args(argv)
@@ -565,7 +573,8 @@ def main(argv=None):
     servers, samplers = [], []
     load = [os.getloadavg()[0]]
     try:
-        servers = [LiteServer(workdir), GlanceV2(workdir)]
+        servers = [LiteServer(workdir),
+                   GlanceV2(workdir, args.glance_postgresql)]
         for server in servers:
             server.start()
             sampler = procstat.RssSampler(server.pid)

@@ -35,6 +35,7 @@ the work directory the server was started with.
 """
 
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -50,7 +51,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 VENV = os.path.join(TOP, '.bench', 'glance-venv')
 # The release line compared against, and the uWSGI that serves it.
-REQUIREMENTS = ['glance>=33,<34', 'uWSGI>=2.0.20']
+REQUIREMENTS = ['glance>=33,<34', 'uWSGI>=2.0.20', 'psycopg2-binary']
 STAMP = os.path.join(VENV, '.bench-installed')
 START_TIMEOUT = 120.0
 STOP_TIMEOUT = 20.0
@@ -129,13 +130,21 @@ class GlanceServer:
     :param threads: threads per worker.
     :param workdir: directory for config, catalogue, store and logs
         (a new temporary one by default, removed by :meth:`stop`).
+    :param postgresql: an admin URL of a PostgreSQL server
+        (``postgresql://postgres@127.0.0.1:5432/postgres``): the
+        catalogue is then a new database there, dropped by :meth:`stop`,
+        instead of SQLite (which Glance serves badly to concurrent
+        uploads: "database is locked").
 
     After :meth:`start`: ``url``, ``port``, ``pid`` (uWSGI's master; the
     workers are its children), ``datadir`` (the filesystem store),
     ``log_file``.
     """
 
-    def __init__(self, processes=2, threads=8, workdir=None):
+    def __init__(self, processes=2, threads=8, workdir=None,
+                 postgresql=None):
+        self.postgresql = postgresql
+        self.database = None
         self.processes = processes
         self.threads = threads
         self.workdir = workdir or tempfile.mkdtemp(prefix='bench-glance-')
@@ -152,9 +161,10 @@ class GlanceServer:
         """One line saying how this Glance is served."""
         return ('Glance %s under uWSGI %s: %d processes x %d threads, '
                 'http-socket, http-chunked-input, chunked-input-limit %d, '
-                'Connection: close, filesystem store, SQLite, no auth'
+                'Connection: close, filesystem store, %s, no auth'
                 % (self.version('glance'), self.version('uWSGI'),
-                   self.processes, self.threads, CHUNKED_INPUT_LIMIT))
+                   self.processes, self.threads, CHUNKED_INPUT_LIMIT,
+                   'PostgreSQL' if self.postgresql else 'SQLite'))
 
     @staticmethod
     def version(distribution):
@@ -183,8 +193,7 @@ class GlanceServer:
                 # Image API v2 only: no import methods are used.
                 'enabled_import_methods': '[]',
             },
-            'database': {'connection': 'sqlite:///' + os.path.join(
-                self.workdir, 'glance.sqlite')},
+            'database': {'connection': self._database_url(bindir)},
             # No flavor: the plain glance-api pipeline, whose 'default'
             # (no keystone) gives every request an admin context.
             'paste_deploy': {'flavor': '', 'config_file': paste_ini},
@@ -230,6 +239,24 @@ class GlanceServer:
         with open(ini_file, 'w') as f:
             f.write(_ini(uwsgi))
         return ini_file
+
+    def _database_url(self, bindir):
+        if not self.postgresql:
+            return 'sqlite:///' + os.path.join(self.workdir, 'glance.sqlite')
+        self.database = 'bench_glance_%d_%d' % (os.getpid(), self.port)
+        self._admin_sql(bindir, 'CREATE DATABASE %s' % self.database)
+        admin = self.postgresql.replace('postgresql://',
+                                        'postgresql+psycopg2://', 1)
+        return admin.rsplit('/', 1)[0] + '/' + self.database
+
+    def _admin_sql(self, bindir, statement):
+        _run([os.path.join(bindir, 'python'), '-c',
+              'import sqlalchemy as sa, sys\n'
+              'engine = sa.create_engine(sys.argv[1].replace('
+              '"postgresql://", "postgresql+psycopg2://", 1), '
+              'isolation_level="AUTOCOMMIT")\n'
+              'with engine.connect() as c: c.execute(sa.text(sys.argv[2]))',
+              self.postgresql, statement])
 
     def _allow_all_policy(self, bindir):
         """A policy file allowing every Glance rule to everyone.
@@ -316,6 +343,10 @@ class GlanceServer:
                     self.process.wait()
         elif self.pid:
             stop_pid(self.pid)
+        if self.database:
+            self._admin_sql(os.path.join(VENV, 'bin'),
+                            'DROP DATABASE IF EXISTS %s' % self.database)
+            self.database = None
         if remove:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
@@ -354,6 +385,9 @@ def main(argv=None):
         command = sub.add_parser(name)
         command.add_argument('--processes', type=int, default=2)
         command.add_argument('--threads', type=int, default=8)
+        command.add_argument('--postgresql', metavar='ADMIN_URL',
+                             help='catalogue in a new database there '
+                                  '(default: SQLite)')
     sub.add_parser('install')
     stop = sub.add_parser('stop')
     stop.add_argument('pid', type=int)
@@ -368,13 +402,17 @@ def main(argv=None):
             print('no Glance server started by this script has PID %d'
                   % args.pid, file=sys.stderr)
             return 1
-        stop_pid(args.pid)
         with open(record) as f:
-            shutil.rmtree(f.read().strip(), ignore_errors=True)
+            started = json.load(f)
+        glance = GlanceServer(workdir=started['workdir'],
+                              postgresql=started['postgresql'])
+        glance.pid, glance.database = args.pid, started['database']
+        glance.stop()
         os.remove(record)
         print('stopped %d' % args.pid)
         return 0
-    glance = GlanceServer(args.processes, args.threads)
+    glance = GlanceServer(args.processes, args.threads,
+                          postgresql=args.postgresql)
     glance.start(detach=args.command == 'start')
     print('url %s\npid %d\nworkdir %s\n%s' % (
         glance.url, glance.pid, glance.workdir, glance.describe()),
@@ -382,7 +420,9 @@ def main(argv=None):
     if args.command == 'start':
         os.makedirs(PID_DIR, exist_ok=True)
         with open(os.path.join(PID_DIR, str(glance.pid)), 'w') as f:
-            f.write(glance.workdir)
+            json.dump({'workdir': glance.workdir,
+                       'postgresql': glance.postgresql,
+                       'database': glance.database}, f)
         return 0
     try:
         glance.process.wait()
