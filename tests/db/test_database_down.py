@@ -4,6 +4,7 @@ answer 503 at once instead of 500 or hanging, and it serves again by
 itself when the database is back."""
 
 import time
+import uuid
 
 import pytest
 import requests
@@ -40,7 +41,9 @@ def test_unreachable_database_is_a_quick_503(api):
     assert 'SQL connection failed' in api.log()
     assert 'Could not check the catalogue schema' in api.log()
 
-    for method, path in [('GET', '/v1/images'), ('HEAD', '/v1/images/x'),
+    # A well-formed id: a malformed one is 404 before the catalogue.
+    image_path = '/v1/images/%s' % uuid.uuid4()
+    for method, path in [('GET', '/v1/images'), ('HEAD', image_path),
                          ('POST', '/v1/images')]:
         started = time.monotonic()
         response = requests.request(method, api.url + path, timeout=30)
