@@ -156,6 +156,7 @@ def main(argv=None):
     server = wsgi.Server((CONF.bind_host, CONF.bind_port), application,
                          numthreads=CONF.server_threads,
                          timeout=CONF.client_socket_timeout,
+                         request_queue_size=CONF.backlog,
                          server_name='glance-lite')
     server.gateway = Gateway
     # Request line plus headers; over it cheroot answers 414 or 413.

@@ -13,6 +13,11 @@ server_opts = [
     cfg.IntOpt('server_threads', default=32, min=1,
                help='Worker threads of the standalone server: the number of '
                     'requests (uploads included) served at once.'),
+    cfg.IntOpt('backlog', default=4096, min=1,
+               help='Connections the kernel queues for the standalone '
+                    'server while its acceptor is busy (listen backlog; '
+                    'capped by net.core.somaxconn). A short queue makes '
+                    'bursts of clients retry after seconds.'),
     cfg.IntOpt('client_socket_timeout', default=900, min=0,
                help='Seconds a client connection may stay idle, mid-request '
                     'included, before the standalone server drops it.'),
