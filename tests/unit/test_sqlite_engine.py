@@ -1,0 +1,59 @@
+"""The embedded SQLite catalogue keeps its connections open between
+requests, and every pooled connection still has the settings oslo.db and
+glance_lite give it (foreign keys, WAL, busy timeout), whichever thread
+uses it next."""
+
+import threading
+
+from oslo_config import cfg
+import pytest
+
+from glance_lite import conf
+from glance_lite.db import api as db_api
+from glance_lite.db import migration
+
+CONF = cfg.CONF
+
+
+@pytest.fixture
+def engine(tmp_path):
+    conf.parse_args([], default_config_files=[])
+    CONF.set_default('connection',
+                     'sqlite:///%s' % (tmp_path / 'catalogue.sqlite'),
+                     group='database')
+    db_api.reset()
+    migration.upgrade()
+    yield db_api.get_engine()
+    db_api.reset()
+    CONF.reset()
+
+
+def _settings(engine):
+    with engine.connect() as connection:
+        return {name: connection.exec_driver_sql('PRAGMA %s' % name).scalar()
+                for name in ('foreign_keys', 'journal_mode', 'busy_timeout')}
+
+
+def test_connections_are_reused_with_their_settings_across_threads(engine):
+    first = _settings(engine)
+    assert first == {'foreign_keys': 1, 'journal_mode': 'wal',
+                     'busy_timeout': 30000}
+    seen = []
+    errors = []
+
+    def request():
+        try:
+            seen.append(_settings(engine))
+            db_api.image_list(limit=5)
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=request) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert seen == [first] * 8
+    # Kept open for the next requests instead of closed after each one.
+    assert engine.pool.checkedin() >= 1
