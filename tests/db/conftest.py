@@ -8,25 +8,15 @@ exercise all three engines.
 
 import pytest
 
-from glance_lite import conf
-from glance_lite.db import api as db_api
 from glance_lite.db import migration
-from tests.databases import Database
 from tests.databases import ENGINES
+from tests.db import support
 
 
 @pytest.fixture(params=ENGINES)
 def empty_db(request):
     """An empty database that ``[database] connection`` points at."""
-    database = Database(request.param)
-    conf.CONF.set_override('connection', database.url, group='database')
-    db_api.reset()
-    try:
-        yield database
-    finally:
-        db_api.reset()
-        conf.CONF.clear_override('connection', group='database')
-        database.drop()
+    yield from support.empty_catalogue(request.param)
 
 
 @pytest.fixture

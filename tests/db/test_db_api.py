@@ -8,10 +8,9 @@ import pytest
 import sqlalchemy as sa
 
 from glance_lite.common import exception
-from glance_lite import conf
 from glance_lite.db import api as db_api
 from glance_lite.db import migration
-from tests.databases import Database
+from tests.db import support
 
 
 def T(*args):
@@ -54,27 +53,14 @@ def test_upgrade_is_idempotent(empty_db):
     assert db_api.image_get(image['id'])['name'] == 'kept'
 
 
-def _only_on(kind):
-    """An empty catalogue on one engine, for what only that engine does."""
-    database = Database(kind)
-    conf.CONF.set_override('connection', database.url, group='database')
-    db_api.reset()
-    try:
-        yield database
-    finally:
-        db_api.reset()
-        conf.CONF.clear_override('connection', group='database')
-        database.drop()
-
-
 @pytest.fixture
 def sqlite_db():
-    yield from _only_on('sqlite')
+    yield from support.empty_catalogue('sqlite')
 
 
 @pytest.fixture
 def postgresql_db():
-    yield from _only_on('postgresql')
+    yield from support.empty_catalogue('postgresql')
 
 
 def _plan(query, prefix='EXPLAIN '):
