@@ -6,6 +6,7 @@ import signal
 import sys
 import threading
 
+from cheroot import server as cheroot_server
 from cheroot import wsgi
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -42,6 +43,40 @@ class FileWrapper:
             self.filelike.close()
 
 
+class ChunkedBody(cheroot_server.ChunkedRFile):
+    """cheroot's chunked request body with a ``read(size)`` whose cost is
+    linear in the bytes read.
+
+    cheroot's own read grows its answer with ``data += ...`` one client
+    chunk at a time, so an upload read in blocks larger than the client's
+    chunks (256 KiB blocks, curl's 64 KiB chunks) copied every block
+    several times over: chunked uploads ran at 70-80 % of Content-Length
+    ones. The chunk parsing (_fetch), its limits and readline are
+    cheroot's.
+    """
+
+    def read(self, size=None):
+        if size is None or size < 0:
+            return super().read(size)
+        parts = []
+        wanted = size
+        while wanted > 0:
+            if not self.buffer:
+                self._fetch()
+                if not self.buffer:
+                    break
+            if len(self.buffer) <= wanted:
+                parts.append(self.buffer)
+                wanted -= len(self.buffer)
+                self.buffer = b''
+            else:
+                parts.append(self.buffer[:wanted])
+                self.buffer = self.buffer[wanted:]
+                wanted = 0
+        # One whole chunk is returned as it is, without a copy.
+        return b''.join(parts)
+
+
 class Gateway(wsgi.Gateway_10):
     """cheroot's WSGI gateway, plus:
 
@@ -65,7 +100,13 @@ class Gateway(wsgi.Gateway_10):
         underscore are dropped, as Apache httpd and nginx do, except the
         ``x-image-meta-*`` ones (python-glanceclient sends
         ``x-image-meta-disk_format``); a dashed header of the same key
-        keeps its value. Also adds ``wsgi.file_wrapper``."""
+        keeps its value. Also adds ``wsgi.file_wrapper``, and reads
+        chunked bodies through :class:`ChunkedBody`."""
+        body = self.req.rfile
+        if type(body) is cheroot_server.ChunkedRFile:
+            # Nothing has been read from it yet.
+            self.req.rfile = ChunkedBody(body.rfile, body.maxlen,
+                                         body.bufsize)
         env = super().get_environ()
         headers = [(name.decode('iso-8859-1'), value.decode('iso-8859-1'))
                    for name, value in self.req.inheaders.items()]
