@@ -192,7 +192,12 @@ def _environ_key(header_name):
 
 
 def main(argv=None):
-    app.prepare_service(sys.argv[1:] if argv is None else argv)
+    try:
+        app.prepare_service(sys.argv[1:] if argv is None else argv)
+    except cfg.Error as e:
+        # A missing or unreadable config file: say so, not a traceback.
+        print('glance-lite-api: %s' % e, file=sys.stderr)
+        return 2
     application = app.load_app()
     server = wsgi.Server((CONF.bind_host, CONF.bind_port), application,
                          numthreads=CONF.server_threads,

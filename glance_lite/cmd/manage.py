@@ -124,7 +124,12 @@ def _add_commands(subparsers):
 
 def main(argv=None):
     CONF.register_cli_opt(cfg.SubCommandOpt('command', handler=_add_commands))
-    glance_conf.parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        glance_conf.parse_args(sys.argv[1:] if argv is None else argv)
+    except cfg.Error as e:
+        # A missing or unreadable config file: say so, not a traceback.
+        print('glance-lite-manage: %s' % e, file=sys.stderr)
+        return 2
     try:
         return CONF.command.func()
     except (exception.Invalid, store.EnumerationUnsupported) as e:

@@ -144,3 +144,19 @@ def test_api_serves_a_database_a_newer_release_migrated(config_file):
     listening, output = start_api(path)
     assert listening, output
     assert 'at revision 9999, which this glance_lite' in output
+
+
+@pytest.mark.parametrize('program', [MANAGE, API])
+def test_a_missing_or_broken_config_file_is_one_clear_line(tmp_path, program):
+    broken = tmp_path / 'broken.conf'
+    broken.write_text('[DEFAULT\nstate_path = x\n')
+    for path in (str(tmp_path / 'missing.conf'), str(broken)):
+        args = [program, '--config-file', path]
+        if program == MANAGE:
+            args += ['db', 'version']
+        result = subprocess.run(args, capture_output=True, text=True,
+                                timeout=60)
+        assert result.returncode == 2
+        assert 'Traceback' not in result.stderr
+        assert path in result.stderr
+        assert os.path.basename(program) + ': ' in result.stderr
