@@ -20,14 +20,11 @@ import grp
 import os
 import pwd
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
-import time
 
-import requests
 
 from tests import processes
 
@@ -94,22 +91,6 @@ def module_config():
         raise ApacheError('%s is missing: run %s' % (express, SETUP_SCRIPT))
     return subprocess.run([express, 'module-config'], check=True,
                           capture_output=True, text=True).stdout
-
-
-def children_of(pid):
-    """PIDs whose parent is pid (Apache's workers and mod_wsgi daemons)."""
-    found = []
-    for entry in os.listdir('/proc'):
-        if not entry.isdigit():
-            continue
-        try:
-            with open('/proc/%s/stat' % entry) as f:
-                fields = f.read().rsplit(')', 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(entry))
-    return found
 
 
 class Apache:
@@ -233,20 +214,12 @@ class Apache:
             stdin=subprocess.DEVNULL, cwd=self.workdir, env=env,
             start_new_session=True)
         self.pid = self.process.pid
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise ApacheError('apache2 exited with %s:\n%s'
-                                  % (self.process.returncode, self.logs()))
-            try:
-                resp = requests.get(self.url + '/versions', timeout=10)
-                if resp.status_code == 200:
-                    return self
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        raise ApacheError('glance_lite did not answer through Apache in '
-                          '%ss:\n%s' % (timeout, self.logs()))
+        try:
+            processes.wait_http(self.url + '/versions', self.process,
+                                timeout, self.logs)
+        except RuntimeError as e:
+            raise ApacheError('glance_lite through Apache: %s' % e)
+        return self
 
     def logs(self):
         parts = []
@@ -262,19 +235,7 @@ class Apache:
         exited is killed by its own PID. Removes the temporary directory
         unless asked not to (or GLANCE_LITE_KEEP_TEST_DIRS is set)."""
         if self.process is not None:
-            children = children_of(self.pid)
-            if self.process.poll() is None:
-                self.process.send_signal(signal.SIGTERM)
-                try:
-                    self.process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    self.process.kill()
-                    self.process.wait()
-            for pid in children:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+            processes.stop_with_children(self.process)
             self._stdout.close()
             self.process = None
         if remove and not os.environ.get('GLANCE_LITE_KEEP_TEST_DIRS'):

@@ -5,6 +5,7 @@ PID. Only the standard library and requests, so any test can import it."""
 import os
 import signal
 import socket
+import subprocess
 import time
 
 import requests
@@ -97,3 +98,39 @@ def wait_http(url, process, timeout, describe):
             raise RuntimeError('%s did not answer within %ss:\n%s'
                                % (url, timeout, describe()))
         time.sleep(0.1)
+
+
+def children_of(pid):
+    """PIDs whose parent is pid (a server's workers and daemons)."""
+    found = []
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % entry) as f:
+                fields = f.read().rsplit(')', 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(entry))
+    return found
+
+
+def stop_with_children(process, timeout=30):
+    """Stop a server that stops its own workers on SIGTERM (Apache's
+    parent, uWSGI's master), by PID: SIGTERM, SIGKILL after timeout
+    seconds; any child still alive after it exited is killed by its own
+    PID."""
+    children = children_of(process.pid)
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    for pid in children:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass

@@ -13,15 +13,13 @@ PID.
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 
-import requests
 
 from tests import apache as test_apache
+from tests import processes
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SAMPLE = os.path.join(TOP, 'etc', 'uwsgi', 'glance-lite.ini')
@@ -128,20 +126,12 @@ class UWSGI:
             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             cwd=self.workdir, env=env, start_new_session=True)
         self.pid = self.process.pid
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise UWSGIError('uwsgi exited with %s:\n%s'
-                                 % (self.process.returncode, self.logs()))
-            try:
-                resp = requests.get(self.url + '/versions', timeout=10)
-                if resp.status_code == 200:
-                    return self
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        raise UWSGIError('glance_lite did not answer through uWSGI in %ss:'
-                         '\n%s' % (timeout, self.logs()))
+        try:
+            processes.wait_http(self.url + '/versions', self.process,
+                                timeout, self.logs)
+        except RuntimeError as e:
+            raise UWSGIError('glance_lite through uWSGI: %s' % e)
+        return self
 
     def logs(self):
         return '--- uwsgi.log\n%s\n--- api.log\n%s' % (
@@ -153,19 +143,7 @@ class UWSGI:
         its own PID. Removes the temporary directory unless asked not to
         (or GLANCE_LITE_KEEP_TEST_DIRS is set)."""
         if self.process is not None:
-            children = test_apache.children_of(self.pid)
-            if self.process.poll() is None:
-                self.process.send_signal(signal.SIGTERM)
-                try:
-                    self.process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    self.process.kill()
-                    self.process.wait()
-            for pid in children:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+            processes.stop_with_children(self.process)
             self._log.close()
             self.process = None
         if remove and not os.environ.get('GLANCE_LITE_KEEP_TEST_DIRS'):

@@ -18,6 +18,7 @@ import requests
 
 from tests import apache as test_apache
 from tests.deploy import transfer
+from tests import processes
 
 pytestmark = pytest.mark.xdist_group('apache')
 
@@ -73,7 +74,7 @@ def test_serves_the_api_as_the_unprivileged_user(apache):
     # The application runs in mod_wsgi's daemon processes, as the user
     # the virtual host names (not root when the tests run as root).
     daemons = []
-    for pid in test_apache.children_of(apache.pid):
+    for pid in processes.children_of(apache.pid):
         with open('/proc/%d/cmdline' % pid, 'rb') as f:
             if f.read().startswith(b'(wsgi:glance-lite'):
                 daemons.append(os.stat('/proc/%d' % pid).st_uid)

@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from tests.deploy import transfer
+from tests import processes
 from tests import uwsgi_server
 
 pytestmark = pytest.mark.xdist_group('uwsgi')
@@ -70,7 +71,7 @@ def test_serves_the_api_from_the_sample(uwsgi):
                                timeout=30).status_code == 200
     # The sample's two worker processes serve it, as the unprivileged
     # user when started as root.
-    workers = [pid for pid in uwsgi_server.test_apache.children_of(
+    workers = [pid for pid in processes.children_of(
         uwsgi.pid)]
     assert len(workers) == 2
     assert {os.stat('/proc/%d' % pid).st_uid for pid in workers} == {
