@@ -67,7 +67,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from bench import report  # noqa: E402
-from bench.transfers import machine  # noqa: E402
 from tests import databases  # noqa: E402
 from tests import server as test_server  # noqa: E402
 
@@ -466,14 +465,8 @@ def explain(engine, url, meta):
 
 def markdown(rows, metas, args, load):
     sizes = sorted({r['size'] for r in rows})
-    lines = ['Run %s, `%s`.' % (
-        time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()),
-        ' '.join(['bench/catalogue.py'] + sys.argv[1:])), '']
-    lines += ['- %s' % line for line in machine()]
+    lines = report.run_header('bench/catalogue.py', load)
     lines += [
-        '- load average (1 min) %.1f at the start, %.1f at the end%s' % (
-            load[0], load[1], ': other work was running on the machine'
-            if max(load) > 1.0 else ''),
         '- glance-lite-api (cheroot), 1 process, trusted-auth flavor; '
         'requests one at a time; p50 / p99 in ms over %d requests or %.0f s '
         'per case' % (args.requests, args.seconds),
@@ -528,7 +521,7 @@ def main():
     print(section)
     results = os.path.join(ROOT, '.bench', 'catalogue.json')
     with open(results, 'w') as f:
-        json.dump({'rows': rows, 'machine': machine()}, f, indent=1)
+        json.dump({'rows': rows, 'machine': report.machine()}, f, indent=1)
     if not args.no_report:
         report.replace_section('catalogue', section)
 

@@ -15,12 +15,55 @@ From the shell (the new text on standard input)::
 """
 
 import os
+import platform
 import re
+import shlex
+import subprocess
 import sys
+import tempfile
+import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PERFORMANCE_DOC = os.path.join(TOP, 'docs', 'performance.md')
 SECTIONS = ('transfers', 'uploads8', 'catalogue', 'requests')
+
+
+def machine():
+    """What the figures ran on: CPU, memory, kernel, disk, versions."""
+    def first(command, pattern='(.*)'):
+        try:
+            text = subprocess.run(command, capture_output=True,
+                                  text=True).stdout
+        except OSError:
+            return '?'
+        match = re.search(pattern, text, re.MULTILINE)
+        return match.group(1).strip() if match else '?'
+
+    mem = first(['free', '-g'], r'^Mem:\s+(\d+)')
+    return [
+        'CPU: %s, %d cores; memory %s GiB; kernel %s'
+        % (first(['lscpu'], r'^Model name:\s*(.*)$'), os.cpu_count(), mem,
+           platform.release()),
+        'disk: %s' % first(['findmnt', '-n', '-o', 'SOURCE,FSTYPE', '-T',
+                            tempfile.gettempdir()]),
+        'Python %s; %s' % (platform.python_version(),
+                           first(['curl', '--version'], r'^(curl \S+)')),
+    ]
+
+
+def run_header(script, load):
+    """The first lines of a section: when and how it ran, on what, and
+    the 1-minute load average at the start and at the end (the end
+    includes the benchmark's own load)."""
+    lines = ['Run %s, `%s`.' % (
+        time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()),
+        shlex.join([script] + sys.argv[1:])), '']
+    lines += ['- %s' % line for line in machine()]
+    lines.append('- load average (1 min) %.1f at the start, %.1f at the end'
+                 '%s' % (load[0], load[1],
+                         ': other work was running on the machine'
+                         if max(load) > 1.0 else ''))
+    return lines
 
 
 def markers(name):

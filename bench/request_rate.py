@@ -62,7 +62,6 @@ sys.path.insert(0, ROOT)
 
 from bench.glance import server as glance_server  # noqa: E402
 from bench import report  # noqa: E402
-from bench.transfers import machine  # noqa: E402
 from tests import server as test_server  # noqa: E402
 
 WRK_CLIENT_THREADS = 2
@@ -369,25 +368,18 @@ def _median(runs, field):
 
 
 def render(args, servers, results, load, profiled):
-    lines = ['Run %s, `%s`.' % (time.strftime('%Y-%m-%d %H:%M UTC',
-                                              time.gmtime()),
-                                ' '.join(['bench/request_rate.py'] + sys.argv[
-                                    1:])), '']
-    lines += ['- %s' % line for line in machine()]
-    lines += ['- load average (1 min) %.1f at the start, %.1f at the end'
-              '%s' % (load[0], load[1],
-                      ': other work was running on the machine'
-                      if max(load) > 1.0 else ''),
-              '- %s' % servers[0].describe(),
-              '- %s' % servers[1].describe(),
-              '- wrk: %d connections, %d client threads, %d s per case, '
-              'median of %d rounds (A B A B); catalogue of %d images '
-              'with 4 properties each, made through each API'
-              % (args.connections, WRK_CLIENT_THREADS, args.seconds,
-                 args.rounds, args.images), '',
-              '| request | connections | requests/s | p50 ms | p99 ms | '
-              'listen queue overflows |',
-              '|---|---|---:|---:|---:|---:|']
+    lines = report.run_header('bench/request_rate.py', load)
+    lines += [
+        '- %s' % servers[0].describe(),
+        '- %s' % servers[1].describe(),
+        '- wrk: %d connections, %d client threads, %d s per case, '
+        'median of %d rounds (A B A B); catalogue of %d images '
+        'with 4 properties each, made through each API'
+        % (args.connections, WRK_CLIENT_THREADS, args.seconds,
+           args.rounds, args.images), '',
+        '| request | connections | requests/s | p50 ms | p99 ms | '
+        'listen queue overflows |',
+        '|---|---|---:|---:|---:|---:|']
     for (name, label, close), runs in results.items():
         lines.append('| %s %s | %s | %.0f | %.1f | %.1f | %.0f |' % (
             name, label, 'close' if close else 'keep-alive',

@@ -40,9 +40,7 @@ import hashlib
 import http.server
 import json
 import os
-import platform
 import re
-import shlex
 import shutil
 import statistics
 import subprocess
@@ -449,47 +447,18 @@ def make_file(path, size):
 
 # --- the report ------------------------------------------------------------
 
-def machine():
-    def first(command, pattern='(.*)'):
-        try:
-            text = subprocess.run(command, capture_output=True,
-                                  text=True).stdout
-        except OSError:
-            return '?'
-        match = re.search(pattern, text, re.MULTILINE)
-        return match.group(1).strip() if match else '?'
-
-    mem = first(['free', '-g'], r'^Mem:\s+(\d+)')
-    return [
-        'CPU: %s, %d cores; memory %s GiB; kernel %s'
-        % (first(['lscpu'], r'^Model name:\s*(.*)$'), os.cpu_count(), mem,
-           platform.release()),
-        'disk: %s' % first(['findmnt', '-n', '-o', 'SOURCE,FSTYPE', '-T',
-                            tempfile.gettempdir()]),
-        'Python %s; %s' % (platform.python_version(),
-                           first(['curl', '--version'], r'^(curl \S+)')),
-    ]
-
-
 def fmt_rates(rates):
     return ('%.0f' % statistics.median(rates),
             '%.0f–%.0f' % (min(rates), max(rates)))
 
 
 def render(args, servers, results, load):
-    lines = ['Run %s, `%s`.' % (time.strftime('%Y-%m-%d %H:%M UTC',
-                                              time.gmtime()),
-                                shlex.join(['bench/transfers.py'] + sys.argv[
-                                    1:])), '']
-    lines += ['- %s' % line for line in machine()]
-    lines += ['- load average (1 min) %.1f at the start, %.1f at the end'
-              '%s' % (load[0], load[1],
-                      ': other work was running on the machine'
-                      if max(load) > 1.0 else ''),
-              '- %s' % servers[0].describe(), '- %s' % servers[1].describe(),
-              '- idle RSS: %s' % ', '.join(
-                  '%s %.0f MiB' % (s.name, results.idle[s.name] / MIB)
-                  for s in servers), '']
+    lines = report.run_header('bench/transfers.py', load)
+    lines += [
+        '- %s' % servers[0].describe(), '- %s' % servers[1].describe(),
+        '- idle RSS: %s' % ', '.join(
+            '%s %.0f MiB' % (s.name, results.idle[s.name] / MIB)
+            for s in servers), '']
     sizes = [s for s in args.sizes]
     for size in sizes:
         lines += ['### %s, %d runs (MiB/s: median, min–max; peak RSS of '
