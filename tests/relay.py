@@ -8,9 +8,10 @@ import threading
 class TcpRelay:
     """A TCP relay to a server that can be cut (every connection closed,
     nothing listening) and restored on the same port: the server going
-    away and coming back, as its client sees it; or reset (the
-    connections open now closed, new ones relayed): the network failing
-    in the middle of a transfer."""
+    away and coming back, as its client sees it; reset (the connections
+    open now closed, new ones relayed): the network failing in the
+    middle of a transfer; or paused (nothing forwarded either way until
+    resumed): a server that stalls."""
 
     def __init__(self, host, port):
         self._target = (host, port)
@@ -18,6 +19,8 @@ class TcpRelay:
         self._listener = None
         self._sockets = []
         self._lock = threading.Lock()
+        self._flowing = threading.Event()
+        self._flowing.set()
 
     def start(self):
         listener = socket.socket()
@@ -46,13 +49,13 @@ class TcpRelay:
                 threading.Thread(target=self._pipe, args=(a, b),
                                  daemon=True).start()
 
-    @staticmethod
-    def _pipe(source, sink):
+    def _pipe(self, source, sink):
         try:
             while True:
                 data = source.recv(65536)
                 if not data:
                     break
+                self._flowing.wait()
                 sink.sendall(data)
         except OSError:
             pass
@@ -62,6 +65,13 @@ class TcpRelay:
             except OSError:
                 pass
 
+    def pause(self):
+        """Stop forwarding (connections stay open, data waits)."""
+        self._flowing.clear()
+
+    def resume(self):
+        self._flowing.set()
+
     def reset(self):
         """Close every connection relayed so far; keep accepting."""
         with self._lock:
@@ -69,6 +79,7 @@ class TcpRelay:
         _close(sockets)
 
     def cut(self):
+        self.resume()  # so that paused relay threads see their sockets go
         # shutdown() wakes the accept() blocked on it (close() alone does
         # not, on Linux), and the port stops listening.
         try:

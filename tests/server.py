@@ -196,11 +196,18 @@ class Server:
 
     def peak_rss(self):
         """The server process's peak resident memory so far, in bytes."""
+        return self._proc_status_bytes('VmHWM:')
+
+    def rss(self):
+        """The server process's resident memory now, in bytes."""
+        return self._proc_status_bytes('VmRSS:')
+
+    def _proc_status_bytes(self, field):
         with open('/proc/%d/status' % self.process.pid) as f:
             for line in f:
-                if line.startswith('VmHWM:'):
+                if line.startswith(field):
                     return int(line.split()[1]) * 1024
-        raise RuntimeError('no VmHWM for the server process')
+        raise RuntimeError('no %s for the server process' % field)
 
     def stored_files(self):
         """Names of the files in the file store's directory."""

@@ -42,10 +42,9 @@ def set_defaults():
     for _group, opts in glance_store_backend._list_opts():
         cfg.set_defaults(opts, stores=['file', 'http'], default_store='file',
                          filesystem_store_datadir='$state_path/images',
-                         # glance_lite streams uploads without telling the
-                         # store their size; glance_store's s3 driver holds
-                         # an image of unknown size whole in memory unless
-                         # it is uploaded in parts (multipart) from 0 MB.
+                         # Not used: every S3 upload is multipart (see
+                         # glance_lite.store.s3); 0 so that only an
+                         # operator's setting draws the warning about it.
                          s3_store_large_object_size=0)
     cfg.set_defaults(db_options.database_opts,
                      connection='sqlite:///$state_path/glance-lite.sqlite')

@@ -20,6 +20,7 @@ from oslo_log import log as logging
 from glance_lite.common import exception
 from glance_lite.store import external
 from glance_lite.store import local
+from glance_lite.store import s3
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -40,15 +41,10 @@ def configure():
         raise RuntimeError("Invalid external_source_allowed_networks: %s"
                            % e)
     if getattr(CONF.glance_store, 's3_store_large_object_size', 0):
-        # Uploads reach the store as streams of unknown size, which
-        # glance_store's s3 driver would buffer whole in memory below this
-        # threshold: every S3 upload is a multipart upload instead.
         LOG.warning("[glance_store] s3_store_large_object_size = %d is "
                     "ignored: glance_lite uploads every image to S3 in "
                     "parts of s3_store_large_object_chunk_size MB.",
                     CONF.glance_store.s3_store_large_object_size)
-        CONF.set_override('s3_store_large_object_size', 0,
-                          group='glance_store')
     glance_store.create_stores(CONF)
     glance_store.verify_default_store()
     _guard_http_store()
@@ -135,6 +131,9 @@ def add(image_id, data, scheme=None):
         if local.handles(store):
             # The file store, hashing on another thread (see local).
             return local.add(image_id, data)
+        if s3.handles(store):
+            # S3, with a bounded number of parts in memory (see s3).
+            return s3.add(store, image_id, data)
         # Size 0: the length is checked here, against what the client
         # declared, once the stream has been read (spec §6.5 step 7).
         url, size, checksum, _multihash, metadata = (

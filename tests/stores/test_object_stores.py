@@ -160,6 +160,26 @@ def test_round_trip_and_delete(api, listing, store, chunked):
     assert_no_store_details(api, created, head, detail, deleted, gone)
 
 
+# An empty image (S3 cannot complete a multipart upload of no parts: it
+# is a plain empty object), one byte, and exactly one segment or part.
+@pytest.mark.parametrize('size', [0, 1, S3_PART], ids=['0', '1', 'part'])
+@pytest.mark.parametrize('store', STORES)
+def test_edge_sizes_round_trip(api, listing, store, size):
+    payload = Payload(size)
+
+    created = create(api, store, payload)
+
+    assert created.status_code == 201, created.text
+    image = created.json()['image']
+    assert (image['status'], image['size'], image['checksum']) == (
+        'active', size, payload.md5)
+    assert download_md5(api, image['id']) == (payload.md5, size)
+    assert image['id'] in listing(store, image['id'])
+    deleted = requests.delete(api.url + '/v1/images/' + image['id'])
+    assert deleted.status_code == 200, deleted.text
+    assert listing(store, image['id']) == []
+
+
 @pytest.mark.parametrize('store', STORES)
 def test_one_gib_image_round_trips(api, listing, store):
     payload = Payload(GIB)

@@ -4,6 +4,7 @@ multipart upload or part), and neither the answer nor the log shows the
 store's URIs or credentials."""
 
 import socket
+import threading
 import time
 
 import pytest
@@ -15,6 +16,8 @@ from tests.stores import conftest as stores
 from tests.stores import test_object_stores as common
 
 MIB = common.MIB
+# Parts the S3 store sends side by side, behind the relay.
+S3_THREADS = 4
 
 
 @pytest.fixture
@@ -31,6 +34,7 @@ def relayed(swift):
         'swift_store_endpoint': relay_url + swift.account_url[
             len(swift.proxy_url):],
         's3_store_host': relay_url,
+        's3_store_thread_pools': S3_THREADS,
     })
     srv = test_server.Server({'glance_store': config}).start()
     srv.keystone_password = swift.keystone.glance.password
@@ -119,6 +123,71 @@ def test_s3_refusing_parts_kills_the_image(api, listing, s3_client,
     common.assert_no_store_details(api, created)
 
 
+# A store that stalls while the client goes on sending. The S3 store
+# holds the S3_THREADS parts being sent and reads no more; the swift
+# store sends one segment at a time. Besides the data, each sending
+# thread costs the server memory of its own (its buffers, its malloc
+# arena): about 8 MiB per 5 MiB part in all, as measured with 2, 5 and
+# 10 threads. The stall starts once 20 MiB are sent; the client can then
+# send what the API holds plus what the sockets buffer (< 16 MiB).
+STALLED_UPLOAD = 300 * MIB
+STALL_AFTER = 20 * MIB
+STALLED_SENT_LIMIT = STALL_AFTER + (S3_THREADS + 1) * common.S3_PART + (
+    16 * MIB)
+STALLED_RSS_GROWTH_LIMIT = 2 * (S3_THREADS + 1) * common.S3_PART + 32 * MIB
+
+
+def _wait_until_stalled(payload, quiet=2.0, timeout=60):
+    """The bytes the client has sent once it made no progress for
+    ``quiet`` seconds (or sent everything)."""
+    deadline = time.monotonic() + timeout
+    sent, since = payload._sent, time.monotonic()
+    while time.monotonic() < deadline and sent < payload.size:
+        time.sleep(0.2)
+        if payload._sent != sent:
+            sent, since = payload._sent, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            break
+    return sent
+
+
+@pytest.mark.parametrize('store', ['swift', 's3'])
+def test_stalled_store_holds_the_client_back(relayed, listing, store):
+    # The store stops taking data once the upload is under way: the API
+    # stops reading the request when its few pieces in flight are full
+    # (the client waits) rather than queueing the image in memory, and
+    # the upload completes when the store comes back.
+    api, relay = relayed
+    image_id = common.new_id()
+    payload = BreakingPayload(STALLED_UPLOAD, STALL_AFTER, relay.pause)
+    rss_before = api.rss()
+    answer = {}
+
+    def upload():
+        answer['created'] = common.create(
+            api, store, payload, **{'x-image-meta-id': image_id})
+
+    uploader = threading.Thread(target=upload)
+    uploader.start()
+    try:
+        sent_while_stalled = _wait_until_stalled(payload)
+        rss_growth = api.rss() - rss_before
+    finally:
+        relay.resume()
+        uploader.join(300)
+
+    print('%s stalled: client sent %d MiB, API grew %d MiB'
+          % (store, sent_while_stalled // MIB, rss_growth // MIB))
+    assert sent_while_stalled < STALLED_SENT_LIMIT
+    assert rss_growth < STALLED_RSS_GROWTH_LIMIT
+    created = answer['created']
+    assert created.status_code == 201, created.text
+    assert created.json()['image']['checksum'] == payload.md5
+    assert common.download_md5(api, image_id) == (payload.md5,
+                                                  STALLED_UPLOAD)
+    common.assert_no_store_details(api, created)
+
+
 def _send_and_hang_up(api, image_id, store, declared, sent):
     """POST an upload declaring ``declared`` bytes, send ``sent`` of them,
     and close the connection (a client that goes away)."""
@@ -149,20 +218,22 @@ def _wait_status(api, image_id, wanted, timeout=120):
 
 
 # The client leaves right after a whole number of segments or parts: the
-# store had nothing failing, glance_store's own clean-up did not run, and
-# glance_lite removes the segments (Swift) or aborts the multipart upload
-# (S3) itself.
-@pytest.mark.parametrize('store,sent', [
-    ('swift', 2 * common.SWIFT_SEGMENT),
-    ('s3', 2 * common.S3_PART + MIB),
+# store had nothing failing, so glance_store's swift driver did not clean
+# up and glance_lite removes the segments itself; S3 uploads are
+# glance_lite's own (glance_lite.store.s3), which aborts the multipart
+# upload.
+@pytest.mark.parametrize('store,sent,logged', [
+    ('swift', 2 * common.SWIFT_SEGMENT,
+     'Removed the pieces of an interrupted upload'),
+    ('s3', 2 * common.S3_PART + MIB, 'Aborted the S3 multipart upload'),
 ])
 def test_client_gone_between_segments_leaves_nothing(api, listing, store,
-                                                     sent):
+                                                     sent, logged):
     image_id = common.new_id()
 
     _send_and_hang_up(api, image_id, store, 40 * MIB, sent)
 
     assert _wait_status(api, image_id, 'killed') == 'killed'
     assert listing(store, image_id) == []
-    assert 'Removed the pieces of an interrupted upload' in api.log()
+    assert logged in api.log()
     common.assert_no_store_details(api)

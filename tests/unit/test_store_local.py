@@ -137,15 +137,16 @@ def test_downloads_get_the_open_file_of_a_whole_image(datadir):
     assert store.open_file(iter([b'data'])) is None
 
 
-def test_s3_uploads_are_always_multipart(datadir):
-    # Uploads reach glance_store without their size: below the threshold
-    # its s3 driver would hold the whole image in memory.
-    assert CONF.glance_store.s3_store_large_object_size == 0
+def test_s3_single_part_threshold_is_ignored_with_a_warning(datadir):
+    # Every S3 upload is multipart (glance_lite.store.s3): an operator who
+    # sets the driver's single-part threshold is told it has no effect.
+    with mock.patch.object(store.LOG, 'warning') as warning:
+        store.configure()
+    assert not warning.called
     CONF.set_override('s3_store_large_object_size', 100,
                       group='glance_store')
 
     with mock.patch.object(store.LOG, 'warning') as warning:
         store.configure()
 
-    assert CONF.glance_store.s3_store_large_object_size == 0
     assert 'is ignored' in warning.call_args[0][0]
