@@ -211,6 +211,19 @@ class GuardedSession(requests.Session):
         self.mount('http://', guard)
         self.mount('https://', guard)
 
+    def merge_environment_settings(self, url, proxies, stream, verify,
+                                   cert):
+        settings = super().merge_environment_settings(url, proxies, stream,
+                                                      verify, cert)
+        if verify is None and self.verify is not True:
+            # glance_store's http driver puts the operator's choice
+            # (https_ca_certificates_file, https_insecure) in the session's
+            # verify; requests would replace it with REQUESTS_CA_BUNDLE or
+            # CURL_CA_BUNDLE from the environment, which many hosts set to
+            # the system bundle, and the configured CA would be ignored.
+            settings['verify'] = self.verify
+        return settings
+
 
 def validate_source(uri):
     """Check a caller's source URI before anything is stored.

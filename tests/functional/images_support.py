@@ -210,9 +210,10 @@ class HttpSource:
     address) serving ``objects`` (path -> bytes) with GET and HEAD;
     anything else is a 404. Paths in ``redirects`` (path -> URL) answer
     302, those in ``get_only_redirects`` only to GET. Every request is
-    recorded in ``requests`` as (method, path)."""
+    recorded in ``requests`` as (method, path). With ``tls`` (an
+    ssl.SSLContext for servers) it speaks HTTPS."""
 
-    def __init__(self, host='127.0.0.1'):
+    def __init__(self, host='127.0.0.1', tls=None):
         self.objects = {}
         self.redirects = {}
         self.get_only_redirects = {}
@@ -253,8 +254,12 @@ class HttpSource:
 
         self._server = http.server.ThreadingHTTPServer((host, 0), Handler)
         self._server.daemon_threads = True
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket,
+                                                  server_side=True)
         self.port = self._server.server_address[1]
-        self.base = 'http://%s:%d' % (host, self.port)
+        self.base = '%s://%s:%d' % ('https' if tls else 'http', host,
+                                    self.port)
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         daemon=True)
         self._thread.start()
