@@ -103,6 +103,15 @@ def _wait_for_status(api, image_id, wanted, timeout=30):
         time.sleep(0.1)
 
 
+def _create_active_and_read(api, header, uri):
+    """Create an image from ``uri``; once active, its data."""
+    image_id, response = _create(api, header, uri)
+    assert response.status_code == 201, response.text
+    assert _wait_for_status(api, image_id, ('active', 'killed')) == 'active'
+    return requests.get('%s/v1/images/%s' % (api.url, image_id),
+                        timeout=30).content
+
+
 @pytest.mark.parametrize('header', SOURCE_HEADERS)
 @pytest.mark.parametrize('host,reason', [
     ('127.0.0.1', 'loopback'),
@@ -218,13 +227,7 @@ def test_redirect_to_a_forbidden_address_is_refused(api, narrow, public,
     assert len(target.requests) == seen
     _assert_not_created(narrow, image_id)
 
-    control_id, control = _create(api, header, uri)
-    assert control.status_code == 201, control.text
-    assert _wait_for_status(api, control_id, ('active', 'killed')) == (
-        'active')
-    data = requests.get('%s/v1/images/%s' % (api.url, control_id),
-                        timeout=30)
-    assert data.content == b'internal data'
+    assert _create_active_and_read(api, header, uri) == b'internal data'
     assert len(target.requests) > seen
 
 
@@ -364,13 +367,7 @@ def test_https_source_trusted_through_the_ca_file(tls_source, header):
         'DEFAULT': {'external_source_allowed_networks': '127.0.0.1/32'},
         'glance_store': {'https_ca_certificates_file': str(cert)}}).start()
     try:
-        image_id, response = _create(srv, header, source.base + '/image')
-
-        assert response.status_code == 201, response.text
-        assert _wait_for_status(srv, image_id, ('killed', 'active')) == (
-            'active')
-        data = requests.get('%s/v1/images/%s' % (srv.url, image_id),
-                            timeout=30)
-        assert data.content == b'image data over tls'
+        data = _create_active_and_read(srv, header, source.base + '/image')
+        assert data == b'image data over tls'
     finally:
         srv.stop()
