@@ -3,9 +3,12 @@ that streams request bodies (chunked ones included) to the application,
 plus a ``wsgi.file_wrapper`` whose files are sent with ``sendfile``."""
 
 import signal
+import socket
 import sys
 import threading
+import time
 
+from cheroot import makefile as cheroot_makefile
 from cheroot import server as cheroot_server
 from cheroot import wsgi
 from oslo_config import cfg
@@ -187,6 +190,62 @@ class Gateway(wsgi.Gateway_10):
             req.close_connection = True
 
 
+class RateGuardedReads:
+    """A connection's socket as the server reads requests from it, cut
+    when the client sends too slowly.
+
+    client_socket_timeout bounds one wait for data, not a request: a
+    client sending a byte now and then (mid-headers or mid-body) would
+    hold a worker thread for ever, and as many such clients as
+    ``server_threads`` would hold the whole server. Here the time spent
+    waiting for the client's data is added up, and each time it reaches
+    ``client_min_rate_window`` seconds the bytes received in that time
+    must average ``client_min_rate`` bytes/s, or the read fails as a
+    timeout (cheroot answers 408; an upload ends as a client that went
+    away). Only waits on the client count: a request the server is busy
+    with, or an upload held back by a slow store, is not charged to it.
+    """
+
+    def __init__(self, sock, min_rate, window):
+        self._sock = sock
+        self._min_rate = min_rate
+        self._window = window
+        self._waited = 0.0
+        self._received = 0
+
+    def recv_into(self, buffer, nbytes=0, flags=0):
+        started = time.monotonic()
+        received = self._sock.recv_into(buffer, nbytes, flags)
+        self._account(time.monotonic() - started, received)
+        return received
+
+    def _account(self, waited, received):
+        self._waited += waited
+        self._received += received
+        if self._waited < self._window:
+            return
+        too_slow = self._received < self._min_rate * self._waited
+        self._waited, self._received = 0.0, 0
+        if too_slow:
+            # What cheroot recognises as a read timeout.
+            raise socket.timeout('timed out')
+
+    def __getattr__(self, name):
+        return getattr(self._sock, name)
+
+
+class Connection(cheroot_server.HTTPConnection):
+    """cheroot's connection, reading requests through RateGuardedReads."""
+
+    def __init__(self, server, sock, makefile=cheroot_makefile.MakeFile):
+        super().__init__(server, sock, makefile)
+        if CONF.client_min_rate:
+            self.rfile = makefile(
+                RateGuardedReads(sock, CONF.client_min_rate,
+                                 CONF.client_min_rate_window),
+                'rb', self.rbufsize)
+
+
 def _environ_key(header_name):
     return 'HTTP_' + header_name.upper().replace('-', '_')
 
@@ -205,6 +264,7 @@ def main(argv=None):
                          request_queue_size=CONF.backlog,
                          server_name='glance-lite')
     server.gateway = Gateway
+    server.ConnectionClass = Connection
     # Request line plus headers; over it cheroot answers 414 or 413.
     server.max_request_header_size = CONF.max_request_header_size
 

@@ -21,6 +21,16 @@ server_opts = [
     cfg.IntOpt('client_socket_timeout', default=900, min=0,
                help='Seconds a client connection may stay idle, mid-request '
                     'included, before the standalone server drops it.'),
+    cfg.IntOpt('client_min_rate', default=500, min=0,
+               help='Bytes per second a client must send, on average over '
+                    'client_min_rate_window seconds of waiting for it, '
+                    'while the standalone server reads its request (headers '
+                    'and body); a slower one is dropped (408), so that '
+                    'clients trickling bytes cannot hold the worker '
+                    'threads. 0: no minimum.'),
+    cfg.IntOpt('client_min_rate_window', default=20, min=1,
+               help='Seconds of waiting for a client over which '
+                    'client_min_rate is measured.'),
     cfg.IntOpt('max_request_header_size', default=65536, min=0,
                help='Largest request line plus headers, in bytes, the '
                     'standalone server reads; larger requests answer 413 '

@@ -201,3 +201,116 @@ def test_upload_stalled_mid_body_is_killed_and_leaves_no_data(small):
 
     assert status == 'killed'
     assert image_id not in small.stored_files()
+
+
+# Clients that trickle: one byte every TRICKLE_EVERY seconds, well within
+# the socket timeout, so only the minimum rate can stop them.
+MIN_RATE = 1000
+RATE_WINDOW = 2
+TRICKLE_EVERY = 0.5
+
+
+@pytest.fixture(scope='module')
+def strict():
+    """``small``, and clients must send 1000 bytes/s over 2 s of waiting."""
+    srv = test_server.Server({'DEFAULT': {
+        'image_size_cap': CAP, 'server_threads': THREADS,
+        'client_socket_timeout': SOCKET_TIMEOUT,
+        'client_min_rate': MIN_RATE,
+        'client_min_rate_window': RATE_WINDOW}}).start()
+    yield srv
+    srv.stop()
+
+
+def _trickle(sock, start, give_up=30):
+    """Send ``start``, then a byte every TRICKLE_EVERY seconds until the
+    server closes the connection. Returns (seconds it took, what the
+    server answered), or (None, ...) if it was still reading at give_up."""
+    sock.sendall(start)
+    began = time.monotonic()
+    sock.settimeout(TRICKLE_EVERY)
+    answer = b''
+    while time.monotonic() - began < give_up:
+        try:
+            data = sock.recv(65536)
+            if not data:
+                return time.monotonic() - began, answer
+            answer += data
+        except socket.timeout:
+            pass
+        except OSError:
+            return time.monotonic() - began, answer
+        try:
+            sock.sendall(b'a')
+        except OSError:
+            return time.monotonic() - began, answer
+    return None, answer
+
+
+def test_trickled_headers_are_cut(strict):
+    with _connect(strict) as sock:
+        took, answer = _trickle(
+            sock, b'GET /v1/images HTTP/1.1\r\nHost: t\r\nX-Slow: ')
+
+    assert took is not None, 'the server is still reading the headers'
+    assert took < 3 * RATE_WINDOW
+    assert support.raw_status(answer) == 408, answer[:300]
+    _still_serves(strict)
+
+
+def test_trickled_upload_is_cut_and_leaves_no_data(strict):
+    image_id = _reserve(strict)
+    start = ('PUT /v1/images/%s HTTP/1.1\r\nHost: t\r\n'
+             'Content-Type: application/octet-stream\r\n'
+             'x-image-meta-disk_format: raw\r\n'
+             'x-image-meta-container_format: bare\r\n'
+             'Content-Length: 100000\r\n\r\n' % image_id).encode()
+    with _connect(strict) as sock:
+        took, _answer = _trickle(sock, start + b'x' * 1000)
+
+    assert took is not None, 'the server is still reading the upload'
+    assert took < 3 * RATE_WINDOW
+    status = requests.head('%s/v1/images/%s' % (strict.url, image_id),
+                           timeout=30).headers['x-image-meta-status']
+    assert status == 'killed'
+    assert image_id not in strict.stored_files()
+
+
+def test_trickling_clients_do_not_hold_every_worker(strict):
+    # As many tricklers as worker threads: within a window or two they
+    # are cut and a normal request is served again.
+    results = []
+    tricklers = [threading.Thread(target=lambda: results.append(_trickle(
+        _connect(strict), b'GET /v1/images HTTP/1.1\r\nHost: t\r\nX: ')))
+        for _ in range(THREADS)]
+    for trickler in tricklers:
+        trickler.start()
+    for trickler in tricklers:
+        trickler.join(60)
+
+    assert len(results) == THREADS
+    assert all(took is not None for took, _answer in results), results
+    _still_serves(strict)
+
+
+def test_a_client_that_keeps_the_pace_is_not_cut(strict):
+    # 2 kB/s, twice the minimum, in bytes sent every 0.1 s for 3 windows.
+    image_id = _reserve(strict)
+    size = 12000
+    start = ('PUT /v1/images/%s HTTP/1.1\r\nHost: t\r\n'
+             'Content-Type: application/octet-stream\r\n'
+             'x-image-meta-disk_format: raw\r\n'
+             'x-image-meta-container_format: bare\r\n'
+             'Content-Length: %d\r\n\r\n' % (image_id, size)).encode()
+    with _connect(strict) as sock:
+        sock.sendall(start)
+        for _ in range(size // 200):
+            sock.sendall(b'y' * 200)
+            time.sleep(0.1)
+        answer = sock.recv(65536)
+
+    assert support.raw_status(answer) == 200, answer[:300]
+    image = requests.head('%s/v1/images/%s' % (strict.url, image_id),
+                          timeout=30).headers
+    assert (image['x-image-meta-status'], image['x-image-meta-size']) == (
+        'active', str(size))
