@@ -7,9 +7,9 @@ client is faster than S3, the parts queue in memory, so an upload's
 memory grows with the image (a 1 GiB upload in 5 MiB parts took the API
 server past 400 MiB in CI, 190-260 MiB on a quiet run). Here the next
 part is read from the request only when one of ``s3_store_thread_pools``
-upload slots is free: an upload holds at most that many parts being sent
-plus the one being read, whatever the image size, and a slow S3 slows
-the client down instead (TCP backpressure).
+upload slots is free: an upload holds at most that many parts (being
+read or being sent), whatever the image size, and a slow S3 slows the
+client down instead (TCP backpressure).
 
 Only the upload is done here, with the driver's own client, bucket
 handling and location; reads and deletes stay with the driver. Every
