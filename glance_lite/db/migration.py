@@ -6,8 +6,12 @@ from alembic import command as alembic_command
 from alembic import config as alembic_config
 from alembic import migration as alembic_migration
 from alembic import script as alembic_script
+from oslo_log import log as logging
+from sqlalchemy import exc as sa_exc
 
 from glance_lite.db import api as db_api
+
+LOG = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), 'migrations')
 
@@ -25,8 +29,8 @@ def upgrade(revision='head', engine=None):
     engine = engine or db_api.get_engine(wait=True)
     with engine.begin() as connection:
         alembic_command.upgrade(_config(connection), revision)
-        if connection.dialect.name == 'sqlite':
-            _refresh_sqlite_statistics(connection)
+    if engine.dialect.name == 'sqlite':
+        _refresh_sqlite_statistics(engine)
 
 
 # Rows ANALYZE reads per index: approximate statistics, in milliseconds
@@ -34,16 +38,31 @@ def upgrade(revision='head', engine=None):
 SQLITE_ANALYSIS_LIMIT = 1000
 
 
-def _refresh_sqlite_statistics(connection):
+def _refresh_sqlite_statistics(engine):
     """Give SQLite's planner its statistics (sqlite_stat1), which
     PostgreSQL and MySQL gather by themselves. Without them it walks the
     sort index for a rare name or property filter instead of looking the
     few matches up: seconds instead of milliseconds with 10^6 images. Run
     at every upgrade (``db sync``, and each start of the embedded SQLite
-    catalogue)."""
-    connection.exec_driver_sql('PRAGMA analysis_limit = %d'
-                               % SQLITE_ANALYSIS_LIMIT)
-    connection.exec_driver_sql('ANALYZE')
+    catalogue).
+
+    ANALYZE runs on its own, not in the migration's transaction: in WAL
+    mode a transaction that has read and then writes fails at once
+    ("database is locked", no busy wait) if another process wrote in
+    between, as a uWSGI or mod_wsgi worker serving requests does while the
+    next one starts. On its own it waits for the writer like any write.
+    The statistics only speed queries up: failing to refresh them is
+    logged, and the service starts.
+    """
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql('PRAGMA analysis_limit = %d'
+                                       % SQLITE_ANALYSIS_LIMIT)
+            connection.exec_driver_sql('ANALYZE')
+            connection.commit()
+    except sa_exc.OperationalError as error:
+        LOG.warning('Could not refresh the SQLite planner statistics: %s',
+                    error)
 
 
 def current_version(engine=None, wait=False):

@@ -54,7 +54,7 @@ def check_download(server, image, data):
     assert answer.status == 200
     assert int(answer.headers['Content-Length']) == data.size
     assert answer.headers['x-image-meta-checksum'] == data.md5
-    assert (size, md5) == (data.size, data.md5)
+    assert (size, md5) == (data.size, data.md5), server.logs()
     return answer
 
 
