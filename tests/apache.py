@@ -203,16 +203,11 @@ class Apache:
         if test.returncode != 0:
             raise ApacheError('apache2 -t: %s%s'
                               % (test.stdout, test.stderr))
-        # The shipped glance-lite.wsgi must find the test's configuration
-        # by itself (beside it), not from an inherited variable.
-        env = dict(os.environ)
-        env.pop('GLANCE_LITE_CONFIG_FILES', None)
-        self._stdout = open(os.path.join(self.workdir, 'stdout'), 'w')
-        self.process = subprocess.Popen(
+        # The shipped glance-lite.wsgi finds the test's configuration
+        # beside it.
+        self.process = processes.spawn_server(
             [HTTPD, '-f', self.httpd_conf, '-DFOREGROUND'],
-            stdout=self._stdout, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, cwd=self.workdir, env=env,
-            start_new_session=True)
+            os.path.join(self.workdir, 'stdout'), self.workdir)
         self.pid = self.process.pid
         try:
             processes.wait_http(self.url + '/versions', self.process,
@@ -236,7 +231,6 @@ class Apache:
         unless asked not to (or GLANCE_LITE_KEEP_TEST_DIRS is set)."""
         if self.process is not None:
             processes.stop_with_children(self.process)
-            self._stdout.close()
             self.process = None
         if remove and not os.environ.get('GLANCE_LITE_KEEP_TEST_DIRS'):
             shutil.rmtree(self.workdir, ignore_errors=True)

@@ -100,6 +100,20 @@ def wait_http(url, process, timeout, describe):
         time.sleep(0.1)
 
 
+def spawn_server(args, log_path, cwd):
+    """Start a server (Apache, uWSGI) in its own session, its stdout and
+    stderr written to log_path, and return its Popen. The caller's
+    GLANCE_LITE_CONFIG_FILES is not passed on: the shipped WSGI entry
+    points must find the test's configuration by themselves."""
+    env = dict(os.environ)
+    env.pop('GLANCE_LITE_CONFIG_FILES', None)
+    with open(log_path, 'w') as log:
+        # The child has its own copy of the descriptor.
+        return subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, cwd=cwd, env=env,
+                                start_new_session=True)
+
+
 def children_of(pid):
     """PIDs whose parent is pid (a server's workers and daemons)."""
     found = []

@@ -13,7 +13,6 @@ PID.
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 
@@ -118,13 +117,8 @@ class UWSGI:
                     raise
 
     def _start(self, timeout):
-        env = dict(os.environ)
-        env.pop('GLANCE_LITE_CONFIG_FILES', None)
-        self._log = open(self.log_file, 'w')
-        self.process = subprocess.Popen(
-            [UWSGI_BIN, '--ini', self.ini_file], stdout=self._log,
-            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            cwd=self.workdir, env=env, start_new_session=True)
+        self.process = processes.spawn_server(
+            [UWSGI_BIN, '--ini', self.ini_file], self.log_file, self.workdir)
         self.pid = self.process.pid
         try:
             processes.wait_http(self.url + '/versions', self.process,
@@ -144,7 +138,6 @@ class UWSGI:
         (or GLANCE_LITE_KEEP_TEST_DIRS is set)."""
         if self.process is not None:
             processes.stop_with_children(self.process)
-            self._log.close()
             self.process = None
         if remove and not os.environ.get('GLANCE_LITE_KEEP_TEST_DIRS'):
             shutil.rmtree(self.workdir, ignore_errors=True)
