@@ -66,10 +66,9 @@ def add(driver, image_id, data):
 
     upload_id = client.create_multipart_upload(Bucket=bucket,
                                                Key=key)['UploadId']
-    md5 = hashlib.md5(usedforsecurity=False)
     try:
-        parts, size = _send_parts(driver, client, bucket, key, upload_id,
-                                  data, md5)
+        parts, size, checksum = _send_parts(driver, client, bucket, key,
+                                            upload_id, data)
         if parts:
             client.complete_multipart_upload(
                 Bucket=bucket, Key=key, UploadId=upload_id,
@@ -83,7 +82,7 @@ def add(driver, image_id, data):
         _abort(client, bucket, key, upload_id)
         client.put_object(Body=b'', Bucket=bucket, Key=key)
     metadata = {'store': driver.backend_group} if driver.backend_group else {}
-    return location.get_uri(), size, md5.hexdigest(), metadata
+    return location.get_uri(), size, checksum, metadata
 
 
 def _ensure_bucket(driver, client, bucket):
@@ -97,11 +96,12 @@ def _ensure_bucket(driver, client, bucket):
                           bucket, driver._option_get('s3_store_region_name'))
 
 
-def _send_parts(driver, client, bucket, key, upload_id, data, md5):
+def _send_parts(driver, client, bucket, key, upload_id, data):
     """Read ``data`` part by part and upload the parts side by side, with
     no more than ``s3_store_thread_pools`` in flight.
 
-    :returns: ([{'PartNumber': n, 'ETag': etag}, ...] in order, size).
+    :returns: ([{'PartNumber': n, 'ETag': etag}, ...] in order, size,
+        md5 hex of the data).
     :raises: the first part's error, or whatever ``data`` raises; parts
         not yet started are cancelled and the ones being sent finished
         before it propagates, so the caller's abort is the last word.
@@ -109,6 +109,7 @@ def _send_parts(driver, client, bucket, key, upload_id, data, md5):
     threads = driver.s3_store_thread_pools
     part_size = driver.s3_store_large_object_chunk_size
     free_slots = threading.Semaphore(threads)
+    md5 = hashlib.md5(usedforsecurity=False)
     failures = []
     sent = []
     size = 0
@@ -143,7 +144,7 @@ def _send_parts(driver, client, bucket, key, upload_id, data, md5):
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
-    return [future.result() for future in sent], size
+    return [future.result() for future in sent], size, md5.hexdigest()
 
 
 def _read_part(data, part_size):
