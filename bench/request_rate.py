@@ -38,6 +38,11 @@ samples spent in cheroot, SQLAlchemy, SQLite connection set-up, policy,
 logging, the WSGI stack and glance_lite's own code, and the top
 functions.
 
+``--workers 1,2`` measures glance-lite-api alone instead, once per
+``workers`` value (a parent and that many worker processes sharing the
+listening socket, each with ``--threads`` threads), with the same cases;
+its table goes into the ``workers`` section.
+
 The figures are printed as Markdown and written into the ``requests``
 section of docs/performance.md (unless ``--no-report``). A benchmark, not
 a test: pytest never collects it.
@@ -96,14 +101,21 @@ def _properties(i):
 class GlanceLite:
     name = 'glance_lite'
 
-    def __init__(self, threads):
+    def __init__(self, threads, workers=None):
         self.threads = threads
-        self.server = test_server.Server(config={
-            'DEFAULT': {'server_threads': threads}})
+        self.workers = workers
+        options = {'server_threads': threads}
+        if workers:
+            options['workers'] = workers
+            self.name = 'glance_lite %d worker(s)' % workers
+        self.server = test_server.Server(config={'DEFAULT': options})
 
     def describe(self):
-        return ('glance_lite: glance-lite-api (cheroot), 1 process x %d '
-                'threads, SQLite, noauth, request log on' % self.threads)
+        processes = ('1 process' if not self.workers else
+                     'a parent and %d worker process(es)' % self.workers)
+        return ('%s: glance-lite-api (cheroot), %s x %d threads, SQLite, '
+                'noauth, request log on' % (self.name, processes,
+                                            self.threads))
 
     def start(self):
         self.server.start()
@@ -303,10 +315,17 @@ def main():
     parser.add_argument('--threads', type=int, default=32)
     parser.add_argument('--profile', action='store_true')
     parser.add_argument('--no-report', action='store_true')
+    parser.add_argument('--workers', metavar='N,N',
+                        help='Measure glance-lite-api alone, with each of '
+                             'these workers values.')
     args = parser.parse_args()
     wrk = ensure_wrk()
     workdir = tempfile.mkdtemp(prefix='bench-requests-')
-    servers = [GlanceLite(args.threads), Glance(args.threads)]
+    if args.workers:
+        servers = [GlanceLite(args.threads, int(n))
+                   for n in args.workers.split(',')]
+    else:
+        servers = [GlanceLite(args.threads), Glance(args.threads)]
     results = collections.defaultdict(list)
     load = [os.getloadavg()[0]]
     profiled = None
@@ -324,7 +343,8 @@ def main():
             for server in servers:
                 for label, path, head in server.cases(
                         image_ids[server.name]):
-                    modes = [True] + ([False] if server.name == 'glance_lite'
+                    modes = [True] + ([False] if isinstance(server,
+                                                            GlanceLite)
                                       else [])
                     for close in modes:
                         figures = run_wrk(wrk, server.url + path, head, args,
@@ -344,7 +364,7 @@ def main():
         if args.profile:
             try:
                 profiled = profile(servers[0], wrk,
-                                   image_ids['glance_lite'], args, workdir)
+                                   image_ids[servers[0].name], args, workdir)
             except (OSError, ValueError, subprocess.SubprocessError) as error:
                 _log('profile failed: %s' % error)
     finally:
@@ -354,12 +374,14 @@ def main():
         shutil.rmtree(workdir, ignore_errors=True)
     text = render(args, servers, results, load, profiled)
     print(text)
-    with open(os.path.join(ROOT, '.bench', 'requests.json'), 'w') as f:
+    with open(os.path.join(ROOT, '.bench', '%s.json' % (
+            'workers' if args.workers else 'requests')), 'w') as f:
         json.dump({'%s|%s|%s' % key: [{k: v for k, v in r.items()
                                        if k != 'output'} for r in runs]
                    for key, runs in results.items()}, f, indent=1)
     if not args.no_report:
-        report.replace_section('requests', text)
+        report.replace_section('workers' if args.workers else 'requests',
+                               text)
     return 0
 
 
@@ -369,9 +391,8 @@ def _median(runs, field):
 
 def render(args, servers, results, load, profiled):
     lines = report.run_header('bench/request_rate.py', load)
+    lines += ['- %s' % server.describe() for server in servers]
     lines += [
-        '- %s' % servers[0].describe(),
-        '- %s' % servers[1].describe(),
         '- wrk: %d connections, %d client threads, %d s per case, '
         'median of %d rounds (A B A B); catalogue of %d images '
         'with 4 properties each, made through each API'
@@ -388,8 +409,9 @@ def render(args, servers, results, load, profiled):
     pairs = [('HEAD /v1/images/{id}', 'GET /v2/images/{id}'),
              ('GET /v1/images', 'GET /v2/images'),
              ('GET /v1/images/detail', 'GET /v2/images')]
-    lines += ['', 'Ratios (target: glance_lite >= 3x Glance, both with '
-              'Connection: close):', '']
+    if len(servers) == 2 and isinstance(servers[1], Glance):
+        lines += ['', 'Ratios (target: glance_lite >= 3x Glance, both with '
+                  'Connection: close):', '']
     for ours, theirs in pairs:
         a = results.get(('glance_lite', ours, True))
         b = results.get(('Glance', theirs, True))

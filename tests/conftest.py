@@ -1,9 +1,68 @@
-"""Shared fixtures: a real glance-lite-api per test module, or per test
-when a test needs its own configuration."""
+"""The test tiers, and shared fixtures: a real glance-lite-api per test
+module, or per test when a test needs its own configuration."""
+
+import pathlib
 
 import pytest
 
 from tests import server as test_server
+
+# The one definition of the tiers, by directory under tests/. The fast
+# tier needs no root, no server, no database server and no network: it
+# is what `tox -e py3` runs (`--tier fast`). Every other directory is the
+# system tier (`tox -e system`, `--tier system`): real servers, Keystone,
+# Swift, Apache, uWSGI, PostgreSQL and MariaDB, root-only faults, the
+# soak. tools/run-tests.sh runs the fast tier, then the system tier.
+FAST_TIER = ('unit', 'inprocess')
+TIERS = ('fast', 'system')
+_TESTS = pathlib.Path(__file__).resolve().parent
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        '--tier', choices=TIERS + ('all',), default='all',
+        help='run one test tier only: fast (tests/%s) or system (every '
+             'other directory of tests/); default: all'
+             % ', tests/'.join(FAST_TIER))
+
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'fast: a test of the fast tier '
+                            '(set by directory, see tests/conftest.py)')
+    config.addinivalue_line('markers', 'system: a test of the system tier '
+                            '(set by directory, see tests/conftest.py)')
+
+
+def tier_of(path):
+    """The tier of a path in a directory of tests/ (None for tests/ itself,
+    the helper modules at its top, and paths outside it)."""
+    path = pathlib.Path(path).resolve()
+    try:
+        parts = path.relative_to(_TESTS).parts
+    except ValueError:
+        return None
+    if not parts or (len(parts) == 1 and not path.is_dir()):
+        return None
+    return 'fast' if parts[0] in FAST_TIER else 'system'
+
+
+def pytest_ignore_collect(collection_path, config):
+    """Leave the other tier's directories unread (not even imported: the
+    system tier imports what a fresh machine may not have)."""
+    wanted = config.getoption('tier')
+    tier = tier_of(collection_path)
+    if wanted == 'all' or tier is None:
+        return None
+    return True if tier != wanted else None
+
+
+def pytest_itemcollected(item):
+    """Mark every test with its tier, so ``-m fast`` / ``-m system`` select
+    a tier too (``--tier`` also leaves the other tier's modules
+    unimported)."""
+    tier = tier_of(item.path)
+    if tier:
+        item.add_marker(tier)
 
 
 @pytest.hookimpl(trylast=True)

@@ -7,6 +7,14 @@ itself), ``postgresql`` or ``mysql``. For the last two each server gets a
 fresh, uniquely-named database through the admin URLs of tests/databases.py,
 migrated with ``glance-lite-manage db sync`` as an operator would, and
 dropped with the server's directory.
+
+GLANCE_LITE_TEST_SERVER chooses what serves the application:
+``standalone`` (the default: ``glance-lite-api``), ``apache`` (Debian's
+Apache httpd with the shipped site, tests/apache.py) or ``uwsgi`` (the
+shipped uWSGI sample, tests/uwsgi_server.py). The server's configuration
+file, state directory and catalogue are the same for all three; what only
+the standalone server has (its own process's memory, a command prefix)
+skips the test that asks for it under the others.
 """
 
 import datetime
@@ -20,6 +28,7 @@ import sys
 import tempfile
 import time
 
+import pytest
 import requests
 import sqlalchemy as sa
 
@@ -31,6 +40,11 @@ DB_KIND = os.environ.get('GLANCE_LITE_TEST_DB') or 'sqlite'
 if DB_KIND not in databases.ENGINES:
     raise RuntimeError('GLANCE_LITE_TEST_DB=%s: expected one of %s'
                        % (DB_KIND, ', '.join(databases.ENGINES)))
+SERVER_KINDS = ('standalone', 'apache', 'uwsgi')
+SERVER_KIND = os.environ.get('GLANCE_LITE_TEST_SERVER') or 'standalone'
+if SERVER_KIND not in SERVER_KINDS:
+    raise RuntimeError('GLANCE_LITE_TEST_SERVER=%s: expected one of %s'
+                       % (SERVER_KIND, ', '.join(SERVER_KINDS)))
 # The server database of a work directory, kept there so that a server
 # restarted on the same directory finds the same catalogue.
 _DATABASE_FILE = 'database.json'
@@ -49,8 +63,12 @@ class Server:
     """
 
     def __init__(self, config=None, workdir=None, run_under=()):
+        if run_under and SERVER_KIND != 'standalone':
+            _standalone_only('a command prefix for glance-lite-api')
         self.workdir = workdir or tempfile.mkdtemp(prefix='glance-lite-')
         self.run_under = list(run_under)
+        self.kind = SERVER_KIND
+        self.front = None
         self.state_path = os.path.join(self.workdir, 'state')
         self.datadir = os.path.join(self.state_path, 'images')
         self.log_file = os.path.join(self.workdir, 'api.log')
@@ -76,6 +94,7 @@ class Server:
             sections['database'] = {'connection': self.database_url}
         for section, options in (config or {}).items():
             sections.setdefault(section, {}).update(options)
+        self._sections = sections
         self.config_file = os.path.join(self.workdir, 'glance-lite.conf')
         with open(self.config_file, 'w') as f:
             f.write(processes.ini(sections))
@@ -128,6 +147,8 @@ class Server:
                 raise RuntimeError('glance-lite-manage db sync failed: %s%s'
                                    % (synced.stdout, synced.stderr))
         self._stdout = open(os.path.join(self.workdir, 'stdout'), 'w+')
+        if self.kind != 'standalone':
+            return self._start_front(timeout)
         self.process = subprocess.Popen(
             self.run_under + [os.path.join(BIN_DIR, 'glance-lite-api'),
                               '--config-file', self.config_file],
@@ -137,7 +158,7 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError('glance-lite-api exited: %s'
                                    % self.output())
-            match = re.search(r'listening on (http://[\d.]+:\d+)',
+            match = re.search(r'listening on (https?://[\d.]+:\d+)',
                               self.output())
             if match:
                 self.url = match.group(1)
@@ -147,7 +168,54 @@ class Server:
         raise RuntimeError('glance-lite-api did not start: %s'
                            % self.output())
 
+    def _start_front(self, timeout):
+        # Imported here: tests/apache.py and tests/uwsgi_server.py need
+        # what tools/apache/setup.sh installs.
+        from tests import apache
+        self._share_test_files(apache)
+        if self.kind == 'apache':
+            self.front = apache.Apache(config_file=self.config_file)
+        else:
+            from tests import uwsgi_server
+            self.front = uwsgi_server.UWSGI(config_file=self.config_file)
+        self.front.start(timeout=timeout)
+        self.process = self.front.process
+        self.url = self.front.url
+        return self
+
+    def _share_test_files(self, apache):
+        """Let the service user (the application's under Apache and uWSGI
+        when running as root) use the files of the test's own temporary
+        directories that the configuration names (a logging.conf, a policy
+        file, a log file to write): their directory becomes its, and the
+        directories above it searchable (o+x, as tools/apache/setup.sh does
+        for /root)."""
+        if os.geteuid() != 0:
+            return
+        user, group, uid, gid = apache.service_account()
+        tmp = os.path.realpath(tempfile.gettempdir())
+        for options in self._sections.values():
+            for value in options.values():
+                value = str(value)
+                if not os.path.isabs(value):
+                    continue
+                directory = os.path.dirname(os.path.realpath(value))
+                if (not directory.startswith(tmp + os.sep) or
+                        directory.startswith(
+                            os.path.realpath(self.workdir))):
+                    continue
+                if not os.path.isdir(directory):
+                    continue
+                apache.give_tree(directory, uid, gid)
+                parent = os.path.dirname(directory)
+                while parent != tmp and parent.startswith(tmp):
+                    mode = os.stat(parent).st_mode
+                    os.chmod(parent, mode | 0o001)
+                    parent = os.path.dirname(parent)
+
     def output(self):
+        if self.front is not None:
+            return self.front.logs()
         self._stdout.flush()
         with open(self._stdout.name) as f:
             return f.read()
@@ -161,7 +229,10 @@ class Server:
     def stop(self, remove=True):
         """Stop the server by PID; remove its directory unless asked to
         keep it (or GLANCE_LITE_KEEP_TEST_DIRS is set, for debugging)."""
-        if self.process and self.process.poll() is None:
+        if self.front is not None:
+            self.front.stop()
+            self.front = None
+        elif self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout=10)
@@ -203,6 +274,8 @@ class Server:
         return self._proc_status_bytes('VmRSS:')
 
     def _proc_status_bytes(self, field):
+        if self.kind != 'standalone':
+            _standalone_only('the memory of the glance-lite-api process')
         with open('/proc/%d/status' % self.process.pid) as f:
             for line in f:
                 if line.startswith(field):
@@ -220,3 +293,9 @@ class Server:
         file store names each image's file after the image id)."""
         return {name: os.path.getsize(os.path.join(self.datadir, name))
                 for name in self.stored_files()}
+
+
+def _standalone_only(what):
+    """Skip the calling test: it needs what only glance-lite-api has."""
+    pytest.skip('GLANCE_LITE_TEST_SERVER=%s: %s is the standalone '
+                'server\'s only' % (SERVER_KIND, what))

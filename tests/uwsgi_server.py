@@ -42,15 +42,18 @@ class UWSGI:
 
     :param config: {section: {option: value}} for glance-lite.conf, over
         the test defaults (noauth, state in the temporary directory).
-    :param router: serve through uWSGI's HTTP router (``http = ...``)
-        instead of the sample's ``http-socket``.
+    :param router: serve through the sample's HTTP router (``http =
+        ...``, the default); False: HTTP straight to the workers
+        (``http-socket = ...``, the router's options left out).
+    :param config_file: serve this glance-lite.conf instead (tests/
+        server.py's servers); its directory is given to the service user.
 
     After :meth:`start`: ``url``, ``port``, ``pid`` (the master),
     ``workdir``, ``state_path``, ``config_file``, ``ini_file``,
     ``log_file`` (uWSGI's output), ``api_log`` (glance_lite's).
     """
 
-    def __init__(self, config=None, router=False):
+    def __init__(self, config=None, router=True, config_file=None):
         if not os.path.exists(UWSGI_BIN):
             raise UWSGIError('%s is missing: run tools/setup-venv.sh'
                              % UWSGI_BIN)
@@ -58,11 +61,17 @@ class UWSGI:
             test_apache.service_account())
         self.router = router
         self.workdir = tempfile.mkdtemp(prefix='glance-lite-uwsgi-')
+        self.ini_file = os.path.join(self.workdir, 'uwsgi.ini')
+        self.log_file = os.path.join(self.workdir, 'uwsgi.log')
+        self.config_dir = None
+        if config_file is not None:
+            self.config_file = config_file
+            self.config_dir = os.path.dirname(config_file)
+            self.state_path = self.api_log = None
+            return self._init_done()
         self.state_path = os.path.join(self.workdir, 'state')
         os.makedirs(self.state_path)
         self.config_file = os.path.join(self.workdir, 'glance-lite.conf')
-        self.ini_file = os.path.join(self.workdir, 'uwsgi.ini')
-        self.log_file = os.path.join(self.workdir, 'uwsgi.log')
         self.api_log = os.path.join(self.workdir, 'api.log')
         sections = {
             'DEFAULT': {'state_path': self.state_path,
@@ -73,6 +82,9 @@ class UWSGI:
             sections.setdefault(section, {}).update(options)
         with open(self.config_file, 'w') as f:
             f.write(test_apache.ini(sections))
+        self._init_done()
+
+    def _init_done(self):
         self.process = None
         self.pid = None
         self.port = None
@@ -82,8 +94,13 @@ class UWSGI:
         with open(SAMPLE) as f:
             text = f.read()
         address = '127.0.0.1:%d' % self.port
-        text = _replace(text, 'http-socket', [
-            ('http = %s' if self.router else 'http-socket = %s') % address])
+        if self.router:
+            text = _replace(text, 'http', ['http = %s' % address])
+        else:
+            text = _replace(text, 'http', ['http-socket = %s' % address])
+            for option in ('http-manage-expect', 'http-chunked-input',
+                           'http-timeout'):
+                text = _replace(text, option, [])
         text = _replace(text, 'home', ['home = %s' % sys.prefix])
         text = _replace(text, 'env', [
             'env = GLANCE_LITE_CONFIG_FILES=%s' % self.config_file])
@@ -105,6 +122,9 @@ class UWSGI:
             try:
                 self._write_ini()
                 test_apache.give_tree(self.workdir, self.uid, self.gid)
+                if self.config_dir:
+                    test_apache.give_tree(self.config_dir, self.uid,
+                                          self.gid)
                 return self._start(timeout)
             except UWSGIError:
                 taken = 'Address already in use' in test_apache.tail(
@@ -128,8 +148,10 @@ class UWSGI:
         return self
 
     def logs(self):
-        return '--- uwsgi.log\n%s\n--- api.log\n%s' % (
-            test_apache.tail(self.log_file), test_apache.tail(self.api_log))
+        text = '--- uwsgi.log\n%s' % test_apache.tail(self.log_file)
+        if self.api_log:
+            text += '\n--- api.log\n%s' % test_apache.tail(self.api_log)
+        return text
 
     def stop(self, remove=True):
         """Stop uWSGI by PID: SIGTERM to the master (die-on-term), which

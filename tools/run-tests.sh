@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # Set up the virtualenv and run every check: flake8, the import layers
-# contract, the sample configuration, then the test suite, and the tests
-# that start real servers again on PostgreSQL and on MariaDB. Arguments are
-# passed to every pytest run (for example: tools/run-tests.sh -k members
-# -n 0); GLANCE_LITE_TEST_SERVER_DBS="" leaves out the extra engine runs,
-# GLANCE_LITE_TEST_SERVER_DBS=postgresql keeps only that one.
+# contract, the sample configuration, then every test tier: the fast tier
+# (unit and in-process tests, what `tox -e py3` runs), then the system tier
+# (`tox -e system`: real servers, Keystone, Swift, Apache, uWSGI,
+# PostgreSQL and MariaDB, root-only faults, the soak), and the tests that
+# start real servers again on PostgreSQL and on MariaDB, and through Apache
+# and uWSGI. The tiers are defined once, by directory, in
+# tests/conftest.py. Arguments are passed to every pytest run (for example:
+# tools/run-tests.sh -k members -n 0); GLANCE_LITE_TEST_SERVER_DBS="" leaves
+# out the extra engine runs, GLANCE_LITE_TEST_SERVER_DBS=postgresql keeps
+# only that one; GLANCE_LITE_TEST_FRONTS="" leaves out the runs through
+# Apache and uWSGI.
 #
 # Every check runs even when an earlier one failed, so one run shows all
 # problems; the exit status is non-zero if any check failed (a pytest run
@@ -26,6 +32,26 @@ failed=()
 step() {
     echo "==> $1" >&2
 }
+
+# pytest "$@" as check $1; exit status 5 (no test collected) is a failure
+# unless arguments (-k ..., a path) were given, which may select none of a
+# run's tests.
+pytest_check() {
+    local name=$1 rc start=$SECONDS
+    shift
+    .venv/bin/python -m pytest "$@"
+    rc=$?
+    echo "run-tests: $name took $((SECONDS - start))s" >&2
+    case $rc in
+        0) ;;
+        5) if [ "$user_args" -eq 0 ]; then
+               echo "run-tests: $name collected no tests" >&2
+               failed+=("$name")
+           fi ;;
+        *) failed+=("$name") ;;
+    esac
+}
+user_args=$#
 
 step flake8
 lint_paths=()
@@ -77,6 +103,20 @@ else
     failed+=(sample-policy)
 fi
 
+step "release notes (reno lint)"
+.venv/bin/reno lint >/dev/null || failed+=(reno-lint)
+
+# Two workers (the machine has two cores): every test picks its own ports,
+# temporary directories and databases. Pass -n 0 to run in one process.
+# loadgroup keeps tests marked xdist_group (the Keystone ones, which share
+# one catalog endpoint; the Apache and uWSGI ones, so that each module
+# starts one server) on one worker.
+pytest_args=(-q -n 2 --dist loadgroup)
+
+# The fast tier first: it needs none of what the steps below install.
+step "pytest: fast tier (unit, in-process)"
+pytest_check pytest-fast "${pytest_args[@]}" --tier fast tests "$@"
+
 # A real Keystone for tests/integration, in its own virtualenv.
 step keystone-setup
 tools/keystone/setup.sh || failed+=(keystone-setup)
@@ -96,43 +136,39 @@ tools/apache/setup.sh >/dev/null || failed+=(apache-setup)
 step fuse-setup
 tools/fuse/setup.sh || failed+=(fuse-setup)
 
-step pytest
-# Two workers (the machine has two cores): every test picks its own ports,
-# temporary directories and databases. Pass -n 0 to run in one process.
-# loadgroup keeps tests marked xdist_group (the Keystone ones, which share
-# one catalog endpoint; the Apache and uWSGI ones, so that each module
-# starts one server) on one worker.
-.venv/bin/python -m pytest -q -n 2 --dist loadgroup tests "$@"
-rc=$?
-case $rc in
-    0) ;;
-    5) echo "run-tests: pytest collected no tests" >&2
-       failed+=(pytest) ;;
-    *) failed+=(pytest) ;;
-esac
+# Debian's HAProxy (apt-get, as root) for the two-node test of
+# tests/reliability/test_two_nodes.py.
+step haproxy-setup
+tools/haproxy/setup.sh || failed+=(haproxy-setup)
 
-# The tests that start real servers (tests/server.py) once more with the
-# catalogue in PostgreSQL, then in MariaDB: each server gets its own fresh
-# database, migrated by glance-lite-manage db sync. The unit, database
-# (already on all three engines) and Keystone integration tests run once,
-# above. GLANCE_LITE_TEST_SERVER_DBS="" skips these runs.
+step "pytest: system tier"
+pytest_check pytest-system "${pytest_args[@]}" --tier system tests "$@"
+
+# The tests that start real servers (tests/server.py, all of the system
+# tier) once more with the catalogue in PostgreSQL, then in MariaDB: each
+# server gets its own fresh database, migrated by glance-lite-manage db
+# sync. The fast tier, the database tests (already on all three engines)
+# and the Keystone integration tests run once, above.
+# GLANCE_LITE_TEST_SERVER_DBS="" skips these runs.
 server_tests=(tests/functional tests/clients tests/property)
 for engine in ${GLANCE_LITE_TEST_SERVER_DBS-postgresql mysql}; do
     step "pytest: servers with the catalogue in $engine"
-    start=$SECONDS
-    GLANCE_LITE_TEST_DB=$engine .venv/bin/python -m pytest -q -n 2 \
-        --dist loadgroup "${server_tests[@]}" "$@"
-    rc=$?
-    echo "run-tests: servers on $engine took $((SECONDS - start))s" >&2
-    case $rc in
-        0) ;;
-        # Arguments (-k ..., a path) may select none of the server tests.
-        5) if [ $# -eq 0 ]; then
-               echo "run-tests: pytest collected no tests" >&2
-               failed+=("pytest-$engine")
-           fi ;;
-        *) failed+=("pytest-$engine") ;;
-    esac
+    GLANCE_LITE_TEST_DB=$engine pytest_check "pytest-$engine" \
+        "${pytest_args[@]}" --tier system "${server_tests[@]}" "$@"
+done
+
+# The functional and client suites once more through each deployment the
+# project ships (catalogue in SQLite): Debian's Apache with the shipped
+# site (tests/apache.py) and uWSGI from the shipped sample
+# (tests/uwsgi_server.py), instead of glance-lite-api. Tests that need
+# the standalone process itself skip. GLANCE_LITE_TEST_FRONTS="" skips
+# these runs, GLANCE_LITE_TEST_FRONTS=apache keeps only that one.
+front_tests=(tests/functional tests/clients)
+for front in ${GLANCE_LITE_TEST_FRONTS-apache uwsgi}; do
+    step "pytest: servers behind $front (SQLite)"
+    GLANCE_LITE_TEST_SERVER=$front GLANCE_LITE_TEST_DB=sqlite \
+        pytest_check "pytest-$front" "${pytest_args[@]}" --tier system \
+        "${front_tests[@]}" "$@"
 done
 
 if [ ${#failed[@]} -ne 0 ]; then

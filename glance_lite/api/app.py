@@ -10,9 +10,13 @@ from oslo_log import log as logging
 from paste import deploy
 from sqlalchemy import exc as sa_exc
 
-from glance_lite.api import property_protections
+from glance_lite.api import policy
+from glance_lite.common import redaction
 from glance_lite import conf as glance_conf
 from glance_lite.db import migration
+from glance_lite.image import notifications
+from glance_lite.image import protections
+from glance_lite.image import stale_uploads
 from glance_lite import store
 
 CONF = cfg.CONF
@@ -44,9 +48,27 @@ def find_paste_file():
 
 
 def prepare_service(argv, default_config_files=None):
-    """Parse configuration and set up logging (once per process)."""
+    """Parse configuration and set up logging (once per process), with
+    store locations and credentials redacted from every line."""
     glance_conf.parse_args(argv, default_config_files)
     logging.setup(CONF, 'glance-lite')
+    redaction.install(log_redactor())
+
+
+def log_redactor():
+    """The redaction of log lines for the configured stores: their
+    endpoints and the file store's directories, besides every store URI,
+    Swift account and token."""
+    options = CONF.glance_store
+    endpoints = [getattr(options, name, None) for name in (
+        'swift_store_auth_address', 'swift_store_endpoint', 's3_store_host')]
+    paths = [getattr(options, 'filesystem_store_datadir', None)]
+    paths += [entry.rsplit(':', 1)[0] if entry.rsplit(':', 1)[-1].isdigit()
+              else entry
+              for entry in getattr(options, 'filesystem_store_datadirs',
+                                   None) or []]
+    return redaction.Redactor(endpoints=[e for e in endpoints if e],
+                              paths=[p for p in paths if p])
 
 
 def _check_schema():
@@ -82,7 +104,9 @@ def load_app():
     else:
         _check_schema()
     store.configure()
-    property_protections.load()
+    protections.load(policy.check_rule)
+    notifications.start()
+    stale_uploads.start()
     paste_file = find_paste_file()
     flavor = CONF.paste_deploy.flavor
     LOG.info('Loading pipeline glance-lite-api-%s from %s', flavor,

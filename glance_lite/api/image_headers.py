@@ -4,6 +4,7 @@ and an image back to response headers (spec §5.2, §5.3).
 This is the only module that knows how image metadata travels in headers.
 """
 
+import re
 import urllib.parse
 
 from oslo_utils import timeutils
@@ -27,6 +28,11 @@ TIMESTAMP_FIELDS = ('created_at', 'updated_at', 'deleted_at')
 # Accepted for compatibility, with no effect (spec §5.1).
 IGNORED_FIELDS = ('copy_from', 'uri')
 TRUE_WORDS = frozenset(['1', 't', 'true', 'on', 'y', 'yes'])
+
+# C0 controls but TAB (which HTTP field values may hold, and names such
+# as 'tab\tinside' round-trip through python-glanceclient) and DEL,
+# refused in decoded names and values (spec §5.2.8).
+CONTROL_CHARACTERS = re.compile('[\x00-\x08\x0a-\x1f\x7f]')
 
 # Range of the database's integer columns (min_disk/min_ram are 32-bit,
 # sizes 64-bit); out-of-range values are a 400, never a database error.
@@ -82,16 +88,27 @@ def decode_header_text(raw, what):
     if any(ord(ch) > 0xFFFF for ch in text):
         raise exception.Invalid(
             "Header %s can't contain 4 byte unicode characters." % what)
-    if '\x00' in text:
-        # No catalogue engine can hold it everywhere (PostgreSQL refuses).
+    if CONTROL_CHARACTERS.search(text):
+        # Decoded CR LF would be sent back raw in HEAD/GET headers (a
+        # response split: a header of the client's choosing for every
+        # reader); NUL no catalogue engine holds everywhere (PostgreSQL
+        # refuses); no other control character is printable text.
         raise exception.Invalid(
-            "Header %s can't contain NUL characters." % what)
+            "Header %s can't contain control characters (NUL, CR, LF "
+            "or any other below U+0020 but TAB, or DEL)." % what)
     return text
 
 
 def encode_header_text(text):
-    """Response header text: UTF-8 bytes carried in a latin-1 WSGI str."""
-    return str(text).encode('utf-8').decode('latin-1')
+    """Response header text: UTF-8 bytes carried in a latin-1 WSGI str.
+
+    A control character (stored before requests were refused for them,
+    or written straight into the catalogue) goes out percent-encoded, so
+    no stored value can end a header line or start another one.
+    """
+    text = CONTROL_CHARACTERS.sub(
+        lambda match: '%%%02X' % ord(match.group()), str(text))
+    return text.encode('utf-8').decode('latin-1')
 
 
 def _parse_integer(field, value):
@@ -181,7 +198,9 @@ def parse_request(headers):
         field = decode_header_text(raw_name[len(PREFIX):], raw_name)
         field = field.lower().replace('-', '_')
         if field not in ACCEPTED_FIELDS:
-            raise exception.Invalid("Bad header: x-image-meta-%s" % field)
+            # Named as the client sent it (lower-cased, dashes kept), not
+            # by the field it would have been (spec §5.2 rule 3).
+            raise exception.Invalid("Bad header: %s" % raw_name.lower())
         if field == 'location':
             meta.has_location = True
             meta.location = value.strip()

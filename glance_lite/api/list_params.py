@@ -5,10 +5,10 @@ from oslo_config import cfg
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
 
-from glance_lite.api import access
 from glance_lite.api import image_headers
 from glance_lite.common import exception
 from glance_lite.db import api as db_api
+from glance_lite.image import access
 
 CONF = cfg.CONF
 

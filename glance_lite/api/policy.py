@@ -2,6 +2,8 @@
 so no policy file is needed; a file named by [oslo_policy] policy_file
 overrides them."""
 
+import threading
+
 from oslo_config import cfg
 from oslo_policy import policy
 
@@ -48,20 +50,31 @@ RULES += [policy.RuleDefault(name, check, description)
           for name, description, check in _ACTIONS]
 
 _ENFORCER = None
+# The API serves requests on many threads (cheroot, mod_wsgi, uWSGI) and an
+# oslo.policy Enforcer is not safe to share between them while it loads its
+# rules: a policy file read anew (on its first use, or after it changed)
+# replaces every rule before the defaults are put back, and a check made
+# in between finds its rule missing and is denied. Checks are short, so
+# each runs whole under this lock.
+_LOCK = threading.RLock()
 
 
 def get_enforcer():
-    """The process's enforcer (also the oslo.policy.enforcer entry point)."""
+    """The process's enforcer, with every rule registered before any
+    thread can use it (also the oslo.policy.enforcer entry point)."""
     global _ENFORCER
-    if _ENFORCER is None:
-        _ENFORCER = policy.Enforcer(CONF)
-        _ENFORCER.register_defaults(RULES)
-    return _ENFORCER
+    with _LOCK:
+        if _ENFORCER is None:
+            enforcer = policy.Enforcer(CONF)
+            enforcer.register_defaults(RULES)
+            _ENFORCER = enforcer
+        return _ENFORCER
 
 
 def reset():
     global _ENFORCER
-    _ENFORCER = None
+    with _LOCK:
+        _ENFORCER = None
 
 
 def list_rules():
@@ -70,12 +83,23 @@ def list_rules():
 
 def authorize(context, action, target=None):
     """Raise Forbidden unless the policy allows ``action`` to the caller."""
-    credentials = context.to_policy_values()
-    if not get_enforcer().enforce(action, target or {}, credentials):
+    if not _enforce(action, target or {}, context):
         raise exception.Forbidden()
+
+
+def _enforce(rule, target, context):
+    with _LOCK:
+        return get_enforcer().enforce(rule, target,
+                                      context.to_policy_values())
+
+
+def check_rule(context, rule):
+    """Whether the policy rule ``rule`` (a name or a check string) holds
+    for the caller, with no target: what property protections of the
+    ``policies`` format ask."""
+    return _enforce(rule, {}, context)
 
 
 def check_is_admin(context):
     """Whether the context_is_admin rule holds for the caller's roles."""
-    return get_enforcer().enforce('context_is_admin', {},
-                                  context.to_policy_values())
+    return _enforce('context_is_admin', {}, context)

@@ -5,6 +5,8 @@ not list answers 405 with that path's ``Allow`` value; a path that matches
 nothing answers 404 (or 501 for a method HTTP does not know here).
 """
 
+import re
+
 import routes
 import webob.dec
 import webob.exc
@@ -12,8 +14,11 @@ import webob.exc
 from glance_lite.api import faults
 from glance_lite.api import images
 from glance_lite.api import members
+from glance_lite.common import exception
 
 ANY = '*'
+# Content-Length is one or more digits (RFC 9110, section 8.6).
+_CONTENT_LENGTH = re.compile(r'[0-9]+\Z')
 # OPTIONS on an unknown path is a 404 too, not a 501 (spec §18 Q28).
 _KNOWN_METHODS = ('GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS')
 
@@ -56,6 +61,14 @@ class Router:
 
     @webob.dec.wsgify
     def __call__(self, req):
+        length = req.environ.get('CONTENT_LENGTH')
+        if length and not _CONTENT_LENGTH.match(length):
+            # glance-lite-api (cheroot) refuses such a request before the
+            # application runs; mod_wsgi and uWSGI hand it over as it came,
+            # and WebOb reads it as "no Content-Length": the body would be
+            # ignored and the image created without data.
+            return faults.to_http_error(exception.Invalid(
+                'Malformed Content-Length header: %r' % length[:64]))
         if req.path_info == '':
             # /v1 without its slash (spec §2 row 21).
             return webob.exc.HTTPFound(location=req.application_url + '/')

@@ -23,12 +23,15 @@ BLOCK_SIZE = 1024 * 1024
 
 class ImageFile:
     """An open image file for a server's file wrapper: ``fileno`` for
-    sendfile, ``read`` for a server that iterates it, ``close`` closes the
-    file, then runs the callbacks added with :meth:`on_close`."""
+    sendfile, ``read`` for a server that iterates it, ``seek`` for one that
+    moves the position past what it sent (Python's ``socket.sendfile``),
+    ``close`` closes the file, then runs the callbacks added with
+    :meth:`on_close`. ``sent`` is the position reached when it closed."""
 
     def __init__(self, f, size):
         self._file = f
         self.size = size
+        self.sent = 0
         self._callbacks = []
 
     def fileno(self):
@@ -37,26 +40,65 @@ class ImageFile:
     def read(self, size=-1):
         return self._file.read(size)
 
+    def seek(self, offset, whence=0):
+        return self._file.seek(offset, whence)
+
+    def tell(self):
+        return self._file.tell()
+
     def on_close(self, callback):
         self._callbacks.append(callback)
 
     def close(self):
         callbacks, self._callbacks = self._callbacks, []
         try:
+            if not self._file.closed:
+                self.sent = self._file.tell()
             self._file.close()
         finally:
             for callback in callbacks:
                 callback()
 
 
-def body(environ, chunks, size):
+class CountedBody:
+    """A chunk iterator as a response body that calls ``on_sent`` with
+    the bytes handed to the server once the server closes it."""
+
+    def __init__(self, chunks, on_sent):
+        self._chunks = chunks
+        self._on_sent = on_sent
+        self.sent = 0
+
+    def __iter__(self):
+        for chunk in self._chunks:
+            self.sent += len(chunk)
+            yield chunk
+
+    def close(self):
+        on_sent, self._on_sent = self._on_sent, None
+        try:
+            if hasattr(self._chunks, 'close'):
+                self._chunks.close()
+        finally:
+            if on_sent is not None:
+                on_sent(self.sent)
+
+
+def body(environ, chunks, size, on_sent=None):
     """The response body for an image's data: the server's file wrapper
-    around the open file when possible, else ``chunks`` itself."""
+    around the open file when possible, else ``chunks`` itself.
+
+    :param on_sent: called with the number of bytes handed to the server
+        once it closed the body (for the file, the position its reads or
+        sendfile reached).
+    """
     file_wrapper = environ.get('wsgi.file_wrapper')
     opened = store.open_file(chunks) if file_wrapper else None
     if opened is None:
-        return chunks
+        return chunks if on_sent is None else CountedBody(chunks, on_sent)
     image_file = ImageFile(opened, size)
+    if on_sent is not None:
+        image_file.on_close(lambda: on_sent(image_file.sent))
     wrapped = file_wrapper(image_file, BLOCK_SIZE)
     environ[ENV_KEY] = (wrapped, image_file)
     return wrapped

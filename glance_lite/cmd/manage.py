@@ -5,19 +5,29 @@
   interrupted uploads and remove their partial data.
 - ``store check [--repair]``: store objects no image needs, and images
   whose data is missing or of the wrong size.
+- ``images scrub [--daemon [--wakeup-time S]]``, ``images restore ID``,
+  ``db purge [--age-in-days N] [--max-rows M]``: the data and records a
+  delayed delete leaves (spec §22.7).
 
 Exit status: 0 done (or consistent), 1 inconsistencies found and left,
 2 the command cannot run (bad argument, a store that cannot be listed).
+The commands of spec §22.7 exit 1 on every failure and refusal, as
+Glance's do.
 """
 
+import calendar
+import signal
 import sys
+import threading
 
 from oslo_config import cfg
+from oslo_utils import timeutils
 
-from glance_lite.api import maintenance
 from glance_lite.common import exception
 from glance_lite import conf as glance_conf
 from glance_lite.db import migration
+from glance_lite.image import maintenance
+from glance_lite.image import scrub
 from glance_lite import store
 
 CONF = cfg.CONF
@@ -87,6 +97,116 @@ def _store_check():
     return 1 if left else 0
 
 
+SCRUB_HELP = (
+    'Remove the data of the pending_delete images (left by delayed_delete) '
+    'deleted at least scrub_time seconds ago, scrub_pool_size images at a '
+    'time, and mark them deleted. Safe with several scrubbers and API '
+    'nodes: each image is claimed in the catalogue first. An image whose '
+    'data cannot be removed stays pending_delete and is retried by the next '
+    'run; the run then exits 1. With --daemon, runs repeat wakeup_time '
+    'seconds after each other\'s end until SIGTERM.')
+RESTORE_HELP = (
+    'Bring a pending_delete image back, as it was before its delete: '
+    'active, with its data, properties and members. Refused (exit 1) '
+    'unless it is pending_delete, no scrubber is removing its data and all '
+    'its data is still in the store.')
+PURGE_HELP = (
+    'Remove for good the history rows of deleted images older than '
+    '--age-in-days days (memberships removed, and the properties and '
+    'locations of images whose data is gone), at most --max-rows per table, '
+    'oldest first. Image rows are kept for ever (an image id is never '
+    'reused), and nothing of a pending_delete image is touched.')
+
+
+def _print_scrub_results(results):
+    for result in results:
+        if result.outcome == scrub.FAILED:
+            print('%s: failed: %s' % (result.image_id, result.reason))
+        elif result.outcome == scrub.SKIPPED:
+            print('%s: skipped (taken by another scrubber, or restored)'
+                  % result.image_id)
+        else:
+            print('%s: scrubbed' % result.image_id)
+    print('%d image(s) scrubbed, %d failed.' % (
+        sum(1 for r in results if r.outcome == scrub.SCRUBBED),
+        sum(1 for r in results if r.outcome == scrub.FAILED)), flush=True)
+
+
+def _images_scrub():
+    store.configure()
+    if not CONF.command.daemon:
+        results = scrub.scrub()
+        _print_scrub_results(results)
+        return 1 if any(r.outcome == scrub.FAILED for r in results) else 0
+    stopping = threading.Event()
+
+    def stop(signum, frame):
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    # (Not CONF.command.wakeup_time: that name is the option's.)
+    wakeup = CONF.command.wakeup_seconds or CONF.wakeup_time
+    scrub.run_daemon(stopping, wakeup, _print_scrub_results)
+    return 0
+
+
+def _images_restore():
+    store.configure()
+    image_id = CONF.command.image_id
+    try:
+        scrub.restore(image_id)
+    except scrub.RestoreRefused as e:
+        print('ERROR: %s' % e.msg, file=sys.stderr)
+        return 1
+    print('Image %s restored: active.' % image_id)
+    return 0
+
+
+def _purge_arguments():
+    """(age in days, max rows) from the command line, with Glance's
+    messages for bad values.
+
+    :raises Invalid: a bad value.
+    """
+    command = CONF.command
+    values = {}
+    for name, value in (('age_in_days', command.age_in_days),
+                        ('max_rows', command.max_rows)):
+        try:
+            values[name] = int(value)
+        except ValueError:
+            raise exception.Invalid('Invalid int value for %s: %s'
+                                    % (name, value))
+    if values['age_in_days'] < 0:
+        raise exception.Invalid('Must supply a non-negative value for age.')
+    days_since_epoch = calendar.timegm(
+        timeutils.utcnow().utctimetuple()) // 86400
+    if values['age_in_days'] > days_since_epoch:
+        raise exception.Invalid('Maximal age is count of days since epoch.')
+    if values['max_rows'] < 1:
+        raise exception.Invalid('Minimal rows limit is 1.')
+    return values['age_in_days'], values['max_rows']
+
+
+def _db_purge():
+    try:
+        age_in_days, max_rows = _purge_arguments()
+    except exception.Invalid as e:
+        print(e.msg, file=sys.stderr)
+        return 1
+    for table, count in scrub.purge(age_in_days, max_rows):
+        print('%s: %d row(s) purged' % (table, count))
+    return 0
+
+
+def _db_purge_images_table():
+    print('glance_lite keeps image rows for ever, so that an image id is '
+          'never reused (OSSN-0075): use "db purge" for the rest of the '
+          'history.', file=sys.stderr)
+    return 1
+
+
 def _add_commands(subparsers):
     db = subparsers.add_parser('db', help='Catalogue database schema.')
     db_commands = db.add_subparsers(dest='db_command')
@@ -97,6 +217,21 @@ def _add_commands(subparsers):
     version = db_commands.add_parser('version',
                                      help='Print the schema revision.')
     version.set_defaults(func=_db_version)
+    purge = db_commands.add_parser('purge', help=PURGE_HELP,
+                                   description=PURGE_HELP)
+    purge.add_argument('--age-in-days', '--age_in_days', dest='age_in_days',
+                       default='30', metavar='N',
+                       help='Only rows deleted more than N days ago '
+                            '(default 30).')
+    purge.add_argument('--max-rows', '--max_rows', dest='max_rows',
+                       default='100', metavar='M',
+                       help='At most M rows per table (default 100).')
+    purge.set_defaults(func=_db_purge)
+    purge_images = db_commands.add_parser(
+        'purge_images_table', help='Refused: glance_lite keeps image rows.')
+    purge_images.add_argument('--age-in-days', '--age_in_days')
+    purge_images.add_argument('--max-rows', '--max_rows')
+    purge_images.set_defaults(func=_db_purge_images_table)
 
     images = subparsers.add_parser('images', help='Image maintenance.')
     image_commands = images.add_subparsers(dest='images_command')
@@ -110,6 +245,19 @@ def _add_commands(subparsers):
     clean.add_argument('--dry-run', action='store_true',
                        help='Only list the stale uploads.')
     clean.set_defaults(func=_images_clean_stale)
+    scrub_parser = image_commands.add_parser('scrub', help=SCRUB_HELP,
+                                             description=SCRUB_HELP)
+    scrub_parser.add_argument('--daemon', '-D', action='store_true',
+                              help='Keep scrubbing until SIGTERM.')
+    scrub_parser.add_argument('--wakeup-time', type=int, metavar='S',
+                              dest='wakeup_seconds',
+                              help='Seconds between runs (default: the '
+                                   'wakeup_time option).')
+    scrub_parser.set_defaults(func=_images_scrub)
+    restore = image_commands.add_parser('restore', help=RESTORE_HELP,
+                                        description=RESTORE_HELP)
+    restore.add_argument('image_id', metavar='IMAGE_ID')
+    restore.set_defaults(func=_images_restore)
 
     store_parser = subparsers.add_parser(
         'store', help='Consistency of the store with the catalogue.')

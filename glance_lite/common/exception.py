@@ -42,6 +42,24 @@ class Conflict(GlanceLiteError):
     message = 'Image operation conflicts'
 
 
+class InvalidTransition(Conflict):
+    """The state machine (common/status.py) does not allow this status
+    change from the image's current status (409, shown as any conflict).
+    """
+
+    def __init__(self, image_id, from_status, to_status, reason=None):
+        super().__init__()
+        self.image_id = image_id
+        self.from_status = from_status
+        self.to_status = to_status
+        self.reason = reason
+
+    def __str__(self):
+        return 'Image %s: %s -> %s is not allowed%s' % (
+            self.image_id, self.from_status, self.to_status,
+            ' (%s)' % self.reason if self.reason else '')
+
+
 class Duplicate(Conflict):
     message = 'An image with identifier %(image_id)s already exists'
 

@@ -4,28 +4,40 @@ Options are grouped by concern in the sibling modules; ``list_opts`` in
 ``opts.py`` hands them to oslo-config-generator.
 """
 
+from importlib import metadata as importlib_metadata
 import logging as std_logging
 
-from glance_store import backend as glance_store_backend
 from oslo_config import cfg
 from oslo_db import options as db_options
 from oslo_log import log as logging
 
 from glance_lite.conf import api
+from glance_lite.conf import cors
 from glance_lite.conf import image_format
+from glance_lite.conf import notifications
 from glance_lite.conf import paste
+from glance_lite.conf import scrubber
+from glance_lite.conf import server
 
 CONF = cfg.CONF
 
 api.register_opts(CONF)
 image_format.register_opts(CONF)
+notifications.register_opts(CONF)
 paste.register_opts(CONF)
+scrubber.register_opts(CONF)
+server.register_opts(CONF)
 logging.register_options(CONF)
 db_options.set_defaults(CONF)
 # glance_store's DEBUG lines name the files and URIs of image data (which
 # may carry credentials); glance_lite never logs those, debug on or not.
+# swiftclient logs every failed request at INFO, and botocore its retries
+# at DEBUG, with the object's URL (and swiftclient part of the token):
+# glance_lite logs those failures itself. Lines that still name a store
+# are redacted (common/redaction.py).
 logging.set_defaults(default_log_levels=logging.get_default_log_levels() +
-                     ['glance_store=INFO'])
+                     ['glance_store=INFO', 'swiftclient=WARN',
+                      'botocore=WARN', 's3transfer=WARN'])
 
 
 def set_defaults():
@@ -52,6 +64,20 @@ def set_defaults():
                          s3_store_large_object_size=0)
     cfg.set_defaults(db_options.database_opts,
                      connection='sqlite:///$state_path/glance-lite.sqlite')
+    cors.set_defaults()
+
+
+# glance_store publishes its options to oslo-config-generator under this
+# name; loading the entry point is the public way to list them.
+GLANCE_STORE_OPTS_ENTRY_POINT = 'glance.store'
+
+
+def _published_opts(name):
+    """The list_opts function published as ``name`` in the
+    ``oslo.config.opts`` entry point group."""
+    (entry_point,) = importlib_metadata.entry_points(
+        group='oslo.config.opts', name=name)
+    return entry_point.load()
 
 
 def _glance_store_opts():
@@ -68,7 +94,7 @@ def _glance_store_opts():
     level = stevedore_log.level
     stevedore_log.setLevel(std_logging.CRITICAL)
     try:
-        return glance_store_backend._list_opts()
+        return _published_opts(GLANCE_STORE_OPTS_ENTRY_POINT)()
     finally:
         stevedore_log.setLevel(level)
 

@@ -105,7 +105,19 @@ limit_opts = [
                     'updated_at while its data streams. They show the upload '
                     'is alive, so that "glance-lite-manage images '
                     'clean-stale" (whose threshold must be at least twice '
-                    'this) never kills an upload in progress on any node.'),
+                    'this) never kills an upload in progress on any node. '
+                    'An upload with no heartbeat for ten times this is '
+                    'taken for dead by every API process\'s own check '
+                    '(stale_upload_check_interval).'),
+    cfg.IntOpt('stale_upload_check_interval', default=10, min=0,
+               help='Seconds (on average; each wait is drawn between 75 % '
+                    'and 125 % of it, so that nodes do not check together) '
+                    'between the checks every API process makes for uploads '
+                    'whose API process died: a saving image with no '
+                    'heartbeat for ten times upload_heartbeat_interval is '
+                    'killed and its partial data removed from the store, as '
+                    '"glance-lite-manage images clean-stale" does. 0 turns '
+                    'the check off.'),
     cfg.BoolOpt('delayed_delete', default=False,
                 help='Leave deleted image data in the store for a scrubber '
                      '(the image shows pending_delete) instead of removing '

@@ -3,10 +3,20 @@
 The API layer calls only this module. It maps glance_store's exceptions to
 glance_lite's, and keeps store URIs (which may carry credentials) out of
 every message it raises.
+
+Every store is reached through glance_store's public functions. The file
+and s3 stores are glance_lite's subclasses of glance_store's drivers
+(``local.Store``, ``s3.Store``), loaded by glance_store from the
+``glance_store.drivers`` entry points ``glance_lite.file`` and
+``glance_lite.s3``; ``configure`` has them loaded for the operator's
+``stores = file`` and ``s3``. What glance_lite needs beyond the driver
+contract, a store offers as methods of its own, looked up by name:
+``data_uris(image_id)``, ``remove_pieces(image_id)``, ``list_objects()``.
 """
 
 import collections
 import errno
+from importlib import metadata as importlib_metadata
 import os
 import urllib.parse
 
@@ -20,7 +30,6 @@ from oslo_log import log as logging
 from glance_lite.common import exception
 from glance_lite.store import external
 from glance_lite.store import local
-from glance_lite.store import s3
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -31,6 +40,12 @@ LOG = logging.getLogger(__name__)
 # the driver would connect to with the caller's credentials, which the
 # SSRF guard of ``external`` cannot check: only http(s) are accepted.
 EXTERNAL_SCHEMES = external.ALLOWED_SCHEMES
+
+# The entry points (group glance_store.drivers, setup.py) of glance_lite's
+# drivers, by the name of glance_store's driver they replace in
+# ``[glance_store] stores``. Names of glance_store's own other entry
+# points (``glance.store.filesystem.Store``, ...) still load its drivers.
+DRIVER_ENTRY_POINTS = {'file': 'glance_lite.file', 's3': 'glance_lite.s3'}
 
 
 def configure():
@@ -45,9 +60,46 @@ def configure():
                     "ignored: glance_lite uploads every image to S3 in "
                     "parts of s3_store_large_object_chunk_size MB.",
                     CONF.glance_store.s3_store_large_object_size)
-    glance_store.create_stores(CONF)
+    _create_stores()
     glance_store.verify_default_store()
     _guard_http_store()
+
+
+def _create_stores():
+    """glance_store.create_stores, with glance_lite's entry point named
+    for each store of ``stores`` that has one (DRIVER_ENTRY_POINTS).
+
+    glance_store loads the drivers named by the option; it is overridden
+    for that call only, then put back as it was, so the operator's names
+    are what the configuration shows.
+    """
+    names = list(CONF.glance_store.stores)
+    entries = [DRIVER_ENTRY_POINTS.get(name.strip(), name) for name in names]
+    _check_installed(set(entries) & set(DRIVER_ENTRY_POINTS.values()))
+    if entries == names:
+        glance_store.create_stores(CONF)
+        return
+    CONF.set_override('stores', entries, group='glance_store')
+    try:
+        glance_store.create_stores(CONF)
+    finally:
+        CONF.clear_override('stores', group='glance_store')
+        if list(CONF.glance_store.stores) != names:
+            # ``names`` was an override itself (tests, embedding code).
+            CONF.set_override('stores', names, group='glance_store')
+
+
+def _check_installed(entries):
+    # Without its entry point, glance_store would only warn and leave the
+    # store out: say what is wrong instead.
+    installed = {entry_point.name for entry_point in
+                 importlib_metadata.entry_points(group='glance_store.drivers')}
+    missing = sorted(entries - installed)
+    if missing:
+        raise RuntimeError(
+            "glance_lite's store drivers %s are not installed: reinstall "
+            "glance_lite (pip install -e .) so that its entry points are "
+            "registered." % ', '.join(missing))
 
 
 def _guard_http_store():
@@ -128,12 +180,8 @@ def add(image_id, data, scheme=None):
     except store_exc.UnknownScheme:
         raise exception.Invalid("Store for scheme %s not found" % scheme)
     try:
-        if local.handles(store):
-            # The file store, hashing on another thread (see local).
-            return local.add(image_id, data)
-        if s3.handles(store):
-            # S3, with a bounded number of parts in memory (see s3).
-            return s3.add(store, image_id, data)
+        # The file store hashes on another thread and S3 holds a bounded
+        # number of parts in memory: their drivers' add (see local, s3).
         # Size 0: the length is checked here, against what the client
         # declared, once the stream has been read (spec §6.5 step 7).
         url, size, checksum, _multihash, metadata = (
@@ -303,25 +351,13 @@ def _writable_stores():
     return list(stores.values())
 
 
-def _is_filesystem(store):
-    return 'file' in store.get_schemes()
-
-
-def _filesystem_datadirs(store):
-    # glance_store keeps one datadir, or several by priority when
-    # filesystem_store_datadirs is set.
-    if getattr(store, 'multiple_datadirs', False):
-        return [d for dirs in store.priority_data_map.values() for d in dirs]
-    return [store.datadir]
-
-
 def _data_uris(store, image_id):
     """Every URI at which ``store`` would have written this image's data,
     or None when the store cannot tell."""
-    if _is_filesystem(store):
-        # Whichever datadir had the most room when the upload started.
-        return ['file://%s' % os.path.join(d, image_id)
-                for d in _filesystem_datadirs(store)]
+    data_uris = getattr(store, 'data_uris', None)
+    if data_uris is not None:
+        # glance_lite's file store: one per datadir.
+        return data_uris(image_id)
     if hasattr(store, 'create_location'):
         # Swift builds the location of an image id this way.
         return [store.create_location(image_id).get_uri()]
@@ -357,8 +393,12 @@ def _remove_pieces(store, image_id):
     the Swift segments ``<image id>-NNNNN`` already written, an S3
     multipart upload not aborted. True if something was removed."""
     removed = False
-    if hasattr(store, 'create_location') and hasattr(store,
-                                                     'get_connection'):
+    remove_pieces = getattr(store, 'remove_pieces', None)
+    if remove_pieces is not None:
+        # glance_lite's S3 store aborts the image's multipart uploads.
+        removed = remove_pieces(image_id)
+    elif hasattr(store, 'create_location') and hasattr(store,
+                                                       'get_connection'):
         # Swift: the connection and names its delete() uses too.
         location = store.create_location(image_id)
         connection = store.get_connection(location)
@@ -373,17 +413,6 @@ def _remove_pieces(store, image_id):
         for segment in segments:
             connection.delete_object(location.container, segment['name'])
             removed = True
-    elif hasattr(store, '_create_s3_client'):
-        # S3: glance_store's own client (it has no public one).
-        client = store._create_s3_client()
-        uploads = client.list_multipart_uploads(
-            Bucket=store.bucket, Prefix=image_id).get('Uploads', [])
-        for upload in uploads:
-            if upload['Key'] == image_id:
-                client.abort_multipart_upload(
-                    Bucket=store.bucket, Key=image_id,
-                    UploadId=upload['UploadId'])
-                removed = True
     if removed:
         LOG.info("Removed the pieces of an interrupted upload of image %s",
                  image_id)
@@ -415,19 +444,14 @@ def list_objects():
     """
     stores = _writable_stores()
     for store in stores:
-        if not _is_filesystem(store):
+        if not hasattr(store, 'list_objects'):
             raise EnumerationUnsupported(
                 "Listing the objects of the %s store is not supported yet; "
                 "only the file store can be checked."
                 % store.get_schemes()[0])
     for store in stores:
-        for datadir in _filesystem_datadirs(store):
-            with os.scandir(datadir) as entries:
-                for entry in entries:
-                    if entry.is_file(follow_symlinks=False):
-                        yield StoreObject(
-                            entry.name, 'file://%s' % entry.path,
-                            entry.stat(follow_symlinks=False).st_size)
+        for name, uri, size in store.list_objects():
+            yield StoreObject(name, uri, size)
 
 
 def is_listed_store(url):

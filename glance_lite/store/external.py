@@ -198,8 +198,18 @@ class GuardedAdapter(adapters.HTTPAdapter):
             'https': _GuardedHTTPSConnectionPool}
 
     def send(self, request, *args, **kwargs):
+        """Send a checked request; a redirect status without a Location
+        header (which the http driver would index: a KeyError, a 500) is
+        an invalid answer of the source, an error of the HTTP client."""
         check_url(request.url)
-        return super().send(request, *args, **kwargs)
+        response = super().send(request, *args, **kwargs)
+        if 300 <= response.status_code < 400 and (
+                'location' not in response.headers):
+            response.close()
+            raise requests.exceptions.InvalidHeader(
+                "External source answered %d without a Location header"
+                % response.status_code)
+        return response
 
 
 class GuardedSession(requests.Session):

@@ -9,9 +9,13 @@ checksum alone). md5 is the one unavoidable cost of an upload, so it is
 moved off the read/write path here: ``hashlib`` releases the GIL on large
 buffers, and on a second core hashing overlaps reading and writing.
 
-Only the plain layout is handled (one ``filesystem_store_datadir``, no
-metadata file, no thin provisioning); any other configuration, and every
-other store, goes through the driver (see glance_lite.store.add).
+:class:`Store` is glance_store's filesystem driver with that writer and
+that reader: glance_store loads it through the ``glance_lite.file``
+entry point (the facade names it for ``stores = file``, see
+docs/stores.md). Only the plain layout is written here (one
+``filesystem_store_datadir``, no metadata file, no thin provisioning);
+any other configuration, a hashing algorithm other than md5 or a
+signature verifier, goes to the driver's own add.
 """
 
 import errno
@@ -21,6 +25,8 @@ import queue
 import threading
 
 from glance_store._drivers import filesystem
+from glance_store import capabilities
+from glance_store import driver as store_driver
 from glance_store import exceptions as store_exc
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -79,10 +85,106 @@ def _conf():
     return CONF.glance_store
 
 
+class Store(filesystem.Store):
+    """glance_store's filesystem driver, writing through :func:`add`
+    (md5 off the write path) and reading whole images as a
+    :class:`WholeFile` (which :func:`open_file` hands to sendfile)."""
+
+    def get_store_location_class(self):
+        # The driver finds its location class in its own module by name.
+        return filesystem.StoreLocation
+
+    @store_driver.back_compat_add
+    @capabilities.check
+    def add(self, image_id, image_file, image_size, hashing_algo,
+            context=None, verifier=None):
+        """The driver contract's add: the fast writer for md5 in the plain
+        layout, the driver's own add otherwise."""
+        if hashing_algo != 'md5' or verifier is not None or not handles(
+                self):
+            return super().add(image_id, image_file, image_size,
+                               hashing_algo, context=context,
+                               verifier=verifier)
+        url, size, checksum, metadata = add(image_id, image_file)
+        return url, size, checksum, checksum, metadata
+
+    @capabilities.check
+    def get(self, location, offset=0, chunk_size=None, context=None):
+        """The driver contract's get; a whole image (no offset, no
+        length) comes as a :class:`WholeFile`.
+
+        :raises: NotFound if the file does not exist, as the driver.
+        """
+        if offset or chunk_size is not None:
+            return super().get(location, offset=offset,
+                               chunk_size=chunk_size, context=context)
+        # The driver's size check (with its file system timeout) first.
+        size = self.get_size(location, context=context)
+        path = location.store_location.path
+        try:
+            f = open(path, 'rb')
+        except FileNotFoundError:
+            raise store_exc.NotFound(image=path)
+        return WholeFile(f, self.READ_CHUNKSIZE), size
+
+    def datadirs(self):
+        """Every directory this store writes images in, from its options:
+        ``filesystem_store_datadir``, or the paths of
+        ``filesystem_store_datadirs`` (``path[:priority]``)."""
+        options = self.store_conf
+        if not options.filesystem_store_datadirs:
+            return [options.filesystem_store_datadir]
+        dirs = []
+        for entry in options.filesystem_store_datadirs:
+            # Split as the driver does: the last ':' separates a priority.
+            path = entry.rsplit(':', 1)[0].strip()
+            if path not in dirs:
+                dirs.append(path)
+        return dirs
+
+    def data_uris(self, image_id):
+        """Every URI at which this store may have written ``image_id``:
+        the driver picks the datadir with the most room per upload."""
+        return ['file://%s' % os.path.join(d, image_id)
+                for d in self.datadirs()]
+
+    def list_objects(self):
+        """(name, uri, size) of every regular file of the datadirs."""
+        for datadir in self.datadirs():
+            with os.scandir(datadir) as entries:
+                for entry in entries:
+                    if entry.is_file(follow_symlinks=False):
+                        yield (entry.name, 'file://%s' % entry.path,
+                               entry.stat(follow_symlinks=False).st_size)
+
+
+class WholeFile:
+    """A whole image file, iterated in blocks and closed at its end;
+    ``file`` is the open file itself."""
+
+    def __init__(self, f, block_size):
+        self.file = f
+        self._block_size = block_size
+
+    def __iter__(self):
+        try:
+            while True:
+                block = self.file.read(self._block_size)
+                if not block:
+                    break
+                yield block
+        finally:
+            self.close()
+
+    def close(self):
+        self.file.close()
+
+
 def handles(driver):
-    """True when ``driver`` is the file store in the layout add() writes."""
+    """True when ``driver`` is glance_lite's file store in the layout
+    add() writes."""
     conf = _conf()
-    return (isinstance(driver, filesystem.Store)
+    return (isinstance(driver, Store)
             and not conf.filesystem_store_datadirs
             and not conf.filesystem_store_metadata_file
             and not conf.filesystem_thin_provisioning)
@@ -148,8 +250,8 @@ def _set_permissions(path):
 
 
 def open_file(chunks):
-    """The open image file behind a file store's whole-image iterator
-    (glance_store's ChunkedFile), or None for any other iterator."""
-    if isinstance(chunks, filesystem.ChunkedFile) and not chunks.partial:
-        return chunks.fp
+    """The open image file behind a whole-image iterator of
+    :meth:`Store.get`, or None for any other iterator (or once closed)."""
+    if isinstance(chunks, WholeFile) and not chunks.file.closed:
+        return chunks.file
     return None

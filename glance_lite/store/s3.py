@@ -11,19 +11,30 @@ upload slots is free: an upload holds at most that many parts (being
 read or being sent), whatever the image size, and a slow S3 slows the
 client down instead (TCP backpressure).
 
-Only the upload is done here, with the driver's own client, bucket
-handling and location; reads and deletes stay with the driver. Every
-upload is a multipart upload of ``s3_store_large_object_chunk_size``
-parts (the size is not known in advance, so there is no single-part
-path); an empty image is a plain empty object, as S3 cannot complete a
-multipart upload of no parts.
+:class:`Store` is glance_store's s3 driver with that upload: it is
+loaded by glance_store through the ``glance_lite.s3`` entry point (the
+facade names it for ``stores = s3``, see docs/stores.md). Reads and
+deletes stay the driver's. Every upload is a multipart upload of
+``s3_store_large_object_chunk_size`` parts (the size is not known in
+advance, so there is no single-part path); an empty image is a plain
+empty object, as S3 cannot complete a multipart upload of no parts.
+
+The S3 client is built here from the ``[glance_store]`` options, with
+boto3's public API: the driver's own client factory is private and its
+signature changes between glance_store releases.
 """
 
 from concurrent import futures
 import hashlib
 import threading
 
+from boto3 import session as boto_session
+from botocore import client as boto_client
+from botocore import exceptions as boto_exceptions
+from botocore import utils as boto_utils
 from glance_store._drivers import s3 as s3_driver
+from glance_store import capabilities
+from glance_store import driver as store_driver
 from glance_store import exceptions as store_exc
 from oslo_log import log as logging
 
@@ -35,15 +46,126 @@ LOG = logging.getLogger(__name__)
 READ_BLOCK = 256 * 1024
 # S3's limit on the parts of one upload.
 MAX_PARTS = s3_driver.MAX_PART_NUM
+MIB = 1024 * 1024
 
 
-def handles(driver):
-    """True for glance_store's S3 store."""
-    return isinstance(driver, s3_driver.Store)
+class Store(s3_driver.Store):
+    """glance_store's s3 driver, uploading with bounded memory (see the
+    module) and able to abort the multipart uploads an interrupted upload
+    left (:meth:`remove_pieces`)."""
+
+    def configure_add(self):
+        """The driver's checks, then the settings this class uses, read
+        from the options (not from the driver's attributes)."""
+        super().configure_add()
+        options = self._lite_options()
+        host = options.s3_store_host
+        self.lite_settings = {
+            'host': host,
+            'bucket': options.s3_store_bucket,
+            'access_key': options.s3_store_access_key,
+            'secret_key': options.s3_store_secret_key,
+            'region': options.s3_store_region_name or None,
+            'url_format': options.s3_store_bucket_url_format,
+            'cacert': getattr(options, 's3_store_cacert', '') or '',
+            'create_bucket': options.s3_store_create_bucket_on_put,
+            'part_size': options.s3_store_large_object_chunk_size * MIB,
+            'threads': options.s3_store_thread_pools,
+            'scheme': 's3+https' if host.startswith('https://') else 's3',
+            'endpoint': (host if host.startswith(('http://', 'https://'))
+                         else 'http://' + host),
+            'checksums': _checksum_settings(options),
+        }
+
+    def _lite_options(self):
+        # The group the driver reads: [glance_store], or the backend's own
+        # group under glance_store's multi-store configuration.
+        if self.backend_group:
+            return store_driver.BackendGroupConfiguration(
+                self.OPTIONS, self.backend_group, conf=self.conf)
+        return self.conf.glance_store
+
+    def s3_client(self):
+        """A new boto3 S3 client for the configured endpoint, built as
+        glance_store's driver builds its own: addressing style, region
+        (named, or known from an AWS host name), TLS and CA bundle,
+        checksum behaviour."""
+        settings = self.lite_settings
+        if (settings['url_format'] == 'virtual'
+                and not boto_utils.check_dns_name(settings['bucket'])):
+            raise boto_exceptions.InvalidDNSNameError(
+                bucket_name=settings['bucket'])
+        config = boto_client.Config(
+            s3={'addressing_style': settings['url_format']},
+            **settings['checksums'])
+        region, endpoint = None, None
+        aws_region = s3_driver.get_s3_location(settings['host'])
+        if settings['region']:
+            region, endpoint = settings['region'], settings['host']
+        elif aws_region:
+            region = aws_region
+        else:
+            endpoint = settings['host']
+        session = boto_session.Session(
+            aws_access_key_id=settings['access_key'],
+            aws_secret_access_key=settings['secret_key'])
+        return session.client(
+            service_name='s3', endpoint_url=endpoint, region_name=region,
+            use_ssl=settings['scheme'] == 's3+https',
+            verify=settings['cacert'] or None, config=config)
+
+    def get_store_location_class(self):
+        # The driver finds its location class in its own module by name.
+        return s3_driver.StoreLocation
+
+    @store_driver.back_compat_add
+    @capabilities.check
+    def add(self, image_id, image_file, image_size, hashing_algo,
+            context=None, verifier=None):
+        """The driver contract's add; md5 uploads without a signature
+        verifier take the bounded path, anything else the driver's."""
+        if hashing_algo != 'md5' or verifier is not None:
+            return super().add(image_id, image_file, image_size,
+                               hashing_algo, context=context,
+                               verifier=verifier)
+        url, size, checksum, metadata = add(self, image_id, image_file)
+        return url, size, checksum, checksum, metadata
+
+    def remove_pieces(self, image_id):
+        """Abort every multipart upload of the object of ``image_id``
+        (S3 then drops its parts). True if one was aborted."""
+        client = self.s3_client()
+        bucket = self.lite_settings['bucket']
+        removed = False
+        uploads = client.list_multipart_uploads(
+            Bucket=bucket, Prefix=image_id).get('Uploads', [])
+        for upload in uploads:
+            if upload['Key'] == image_id:
+                client.abort_multipart_upload(
+                    Bucket=bucket, Key=image_id,
+                    UploadId=upload['UploadId'])
+                removed = True
+        return removed
+
+
+def _checksum_settings(options):
+    """The botocore Config arguments for glance_store's checksum options
+    (``s3_store_enable_data_integrity_protection`` off: checksums only
+    where S3 requires them)."""
+    if not hasattr(options, 's3_store_enable_data_integrity_protection'):
+        return {}
+    if not options.s3_store_enable_data_integrity_protection:
+        return {'request_checksum_calculation': 'when_required',
+                'response_checksum_validation': 'when_required'}
+    return {'request_checksum_calculation':
+            options.s3_store_request_checksum_calculation,
+            'response_checksum_validation':
+            options.s3_store_response_checksum_validation}
 
 
 def add(driver, image_id, data):
-    """Write ``data`` (read until b'') as the S3 object of ``image_id``.
+    """Write ``data`` (read until b'') as the S3 object of ``image_id``
+    through ``driver`` (a :class:`Store`).
 
     :returns: (location_url, bytes_written, md5_hex, metadata), as the
         driver's add.
@@ -52,23 +174,23 @@ def add(driver, image_id, data):
         pass through, after the multipart upload is aborted (S3 then
         drops the parts already sent).
     """
+    settings = driver.lite_settings
+    bucket, key = settings['bucket'], image_id
     location = s3_driver.StoreLocation(
-        store_specs={'scheme': driver.scheme, 'bucket': driver.bucket,
-                     'key': image_id, 's3serviceurl': driver.full_s3_host},
+        store_specs={'scheme': settings['scheme'], 'bucket': bucket,
+                     'key': key, 's3serviceurl': settings['endpoint']},
         conf=driver.conf, backend_group=driver.backend_group)
-    # The driver's private helpers (glance_store is pinned in
-    # constraints.txt): the same client, bucket creation and existence
-    # checks as its own add.
-    client, bucket, key = driver._operation_set(location)
-    _ensure_bucket(driver, client, bucket)
-    if driver._object_exists(client, bucket, key):
+    client = driver.s3_client()
+    _ensure_bucket(client, settings)
+    if _object_exists(client, bucket, key):
         raise store_exc.Duplicate(image=key)
 
     upload_id = client.create_multipart_upload(Bucket=bucket,
                                                Key=key)['UploadId']
     try:
-        parts, size, checksum = _send_parts(driver, client, bucket, key,
-                                            upload_id, data)
+        parts, size, checksum = _send_parts(
+            client, bucket, key, upload_id, data,
+            settings['threads'], settings['part_size'])
         if parts:
             client.complete_multipart_upload(
                 Bucket=bucket, Key=key, UploadId=upload_id,
@@ -85,18 +207,49 @@ def add(driver, image_id, data):
     return location.get_uri(), size, checksum, metadata
 
 
-def _ensure_bucket(driver, client, bucket):
-    if driver._bucket_exists(client, bucket):
+def _head_found(head, what):
+    """True if the HEAD request ``head`` finds its target, False on 404.
+
+    :raises BadStoreConfiguration: any other S3 error, as the driver.
+    """
+    try:
+        head()
+    except boto_exceptions.ClientError as e:
+        if e.response['Error']['Code'] == '404':
+            return False
+        LOG.error("Failed to get %s info from S3: %s", what, e)
+        raise store_exc.BadStoreConfiguration(
+            store_name='s3', reason="Failed to get %s info" % what)
+    return True
+
+
+def _object_exists(client, bucket, key):
+    return _head_found(lambda: client.head_object(Bucket=bucket, Key=key),
+                       'object')
+
+
+def _ensure_bucket(client, settings):
+    bucket = settings['bucket']
+    if _head_found(lambda: client.head_bucket(Bucket=bucket), 'bucket'):
         return
-    if not driver._option_get('s3_store_create_bucket_on_put'):
+    if not settings['create_bucket']:
         raise store_exc.BackendException(
             "The bucket %s does not exist in S3 and "
             "s3_store_create_bucket_on_put is false" % bucket)
-    driver._create_bucket(client, driver._option_get('s3_store_host'),
-                          bucket, driver._option_get('s3_store_region_name'))
+    region = settings['region'] or s3_driver.get_s3_location(
+        settings['host'])
+    kwargs = {'Bucket': bucket}
+    if region:
+        kwargs['CreateBucketConfiguration'] = {'LocationConstraint': region}
+    try:
+        client.create_bucket(**kwargs)
+    except boto_exceptions.ClientError as e:
+        LOG.error("Failed to add bucket %s to S3: %s", bucket, e)
+        raise store_exc.BadStoreConfiguration(
+            store_name='s3', reason="Failed to add bucket to S3")
 
 
-def _send_parts(driver, client, bucket, key, upload_id, data):
+def _send_parts(client, bucket, key, upload_id, data, threads, part_size):
     """Read ``data`` part by part and upload the parts side by side, with
     no more than ``s3_store_thread_pools`` in flight.
 
@@ -106,8 +259,6 @@ def _send_parts(driver, client, bucket, key, upload_id, data):
         not yet started are cancelled and the ones being sent finished
         before it propagates, so the caller's abort is the last word.
     """
-    threads = driver.s3_store_thread_pools
-    part_size = driver.s3_store_large_object_chunk_size
     free_slots = threading.Semaphore(threads)
     md5 = hashlib.md5(usedforsecurity=False)
     failures = []

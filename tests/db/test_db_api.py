@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from glance_lite.common import exception
 from glance_lite.db import api as db_api
+from glance_lite.db import listing
 from glance_lite.db import migration
 from tests.db import support
 
@@ -570,7 +571,7 @@ def property_plan(request, monkeypatch):
     every filter common). The other engines' planners choose by
     themselves; the limit does not change their query."""
     if request.param == 'checked-per-image':
-        monkeypatch.setattr(db_api, 'PROPERTY_PROBE_LIMIT', 1)
+        monkeypatch.setattr(listing, 'PROPERTY_PROBE_LIMIT', 1)
     return request.param
 
 

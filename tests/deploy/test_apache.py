@@ -10,6 +10,9 @@ Transfer rates are printed (pytest -rP shows them).
 
 import hashlib
 import os
+import socket
+import subprocess
+import time
 import uuid
 
 from glanceclient import Client
@@ -70,7 +73,8 @@ def test_serves_the_api_as_the_unprivileged_user(apache):
     assert resp.status_code == 200
     assert resp.json()['versions'][0]['links'][0]['href'] == (
         apache.url + '/v1/')
-    assert 'mod_wsgi' in resp.headers['Server']
+    # Debian's security.conf (ServerTokens OS) names Apache only.
+    assert resp.headers['Server'].startswith('Apache/')
     # The application runs in mod_wsgi's daemon processes, as the user
     # the virtual host names (not root when the tests run as root).
     daemons = []
@@ -228,3 +232,206 @@ def test_glanceclient_v1_create_with_data(apache, tmp_path):
     listed = [i.id for i in client.images.list(
         filters={'properties': {'tag': tag}}, is_public=None)]
     assert listed == [image.id]
+
+
+# Debian's default modules, the shipped site unchanged (issue 11).
+
+def test_runs_on_debians_default_modules_and_the_enabled_site(apache):
+    modules = subprocess.run(
+        [test_apache.HTTPD, '-d', apache.confdir, '-M'],
+        env=apache.environ(), capture_output=True, text=True, check=True)
+    for module in ('mpm_event_module', 'deflate_module', 'filter_module',
+                   'reqtimeout_module', 'setenvif_module', 'env_module',
+                   'wsgi_module', 'lua_module'):
+        assert module in modules.stdout
+    site = os.path.join(apache.confdir, 'sites-enabled', 'glance-lite.conf')
+    assert os.path.islink(site)
+    with open(os.readlink(site) if os.path.isabs(os.readlink(site)) else
+              os.path.join(os.path.dirname(site), os.readlink(site))) as f:
+        with open(test_apache.VHOST) as shipped:
+            assert f.read() == shipped.read()
+    # mod_wsgi's daemon sockets follow APACHE_RUN_DIR (WSGISocketPrefix).
+    assert any(name.startswith('wsgi.')
+               for name in os.listdir(apache.run_dir))
+
+
+def test_head_reaches_the_application_as_head(apache):
+    queued = reserve(apache, 'head-queued')
+    head = requests.head(apache.url + image_path(queued['id']),
+                         headers={'Accept-Encoding': 'gzip'}, timeout=30)
+    assert head.status_code == 200
+    assert head.headers['x-image-meta-status'] == 'queued'
+    for path in ('/v1/images', '/v1/images/detail'):
+        assert requests.head(apache.url + path,
+                             timeout=30).status_code == 405
+
+    data = transfer.PatternData(32 * transfer.MIB + 1, seed=11)
+    answer = transfer.send(apache.url, 'POST', '/v1/images', dict(
+        transfer.IMAGE_HEADERS, **{'x-image-meta-name': 'head-active'}),
+        data=data)
+    assert answer.status == 201, answer
+    image_id = answer.json()['image']['id']
+    sent_before = _bytes_sent(apache, 'GET')
+    head = requests.head(apache.url + image_path(image_id),
+                         headers={'Accept-Encoding': 'gzip'}, timeout=30)
+    assert head.status_code == 200
+    assert head.headers['x-image-meta-size'] == str(data.size)
+    assert 'Content-Encoding' not in head.headers
+    # The application answered a HEAD, not a GET that read the image.
+    assert _bytes_sent(apache, 'GET') == sent_before
+    assert _last_access(apache, '"HEAD ').split('"')[1].startswith('HEAD ')
+
+    deleted = requests.delete(apache.url + image_path(image_id), timeout=30)
+    assert deleted.status_code == 200
+    head = requests.head(apache.url + image_path(image_id), timeout=30)
+    assert head.status_code == 200
+    assert head.headers['x-image-meta-status'] == 'deleted'
+
+
+def _access_lines(apache):
+    with open(apache.access_log) as f:
+        return f.read().splitlines()
+
+
+def _last_access(apache, expected):
+    """The access log's last line, once it holds ``expected``: Apache
+    writes a request's line after the answer went out, so the client can
+    be faster than the log (at most 5 s are waited)."""
+    deadline = time.monotonic() + 5
+    while expected not in _access_lines(apache)[-1] and (
+            time.monotonic() < deadline):
+        time.sleep(0.05)
+    return _access_lines(apache)[-1]
+
+
+def _bytes_sent(apache, method):
+    total = 0
+    for line in _access_lines(apache):
+        request = line.split('"')[1]
+        if request.startswith(method + ' '):
+            size = line.split('"')[2].split()[1]
+            total += int(size) if size.isdigit() else 0
+    return total
+
+
+def test_no_answer_is_compressed(apache):
+    gzip = {'Accept-Encoding': 'gzip, deflate'}
+    for method, path in (('GET', '/v1/images/nonexistent'),
+                         ('HEAD', '/v1/images/nonexistent'),
+                         ('GET', '/v1/images/detail'),
+                         ('GET', '/versions')):
+        answer = requests.request(method, apache.url + path, headers=gzip,
+                                  timeout=30)
+        assert 'Content-Encoding' not in answer.headers, (method, path)
+    data = transfer.PatternData(3 * transfer.MIB, seed=12)
+    answer = transfer.send(apache.url, 'POST', '/v1/images', dict(
+        transfer.IMAGE_HEADERS, **{'x-image-meta-name': 'no-gzip'}),
+        data=data)
+    image_id = answer.json()['image']['id']
+    got = requests.get(apache.url + image_path(image_id), headers=gzip,
+                       timeout=30)
+    assert 'Content-Encoding' not in got.headers
+    assert got.headers['Content-Length'] == str(data.size)
+    assert hashlib.md5(got.content).hexdigest() == data.md5
+
+
+def test_property_names_with_any_token_character_are_kept(apache):
+    # mod_wsgi drops header names with characters other than letters,
+    # digits and '-': the Lua hook and glance-lite.wsgi carry them.
+    answer = transfer.send(apache.url, 'POST', '/v1/images', {
+        'x-image-meta-name': 'names',
+        'x-image-meta-disk_format': 'raw',
+        'x-image-meta-property-hw.CPU-model': 'dotted',
+        'x-image-meta-property-os_distro': 'underscore',
+        'x-image-meta-property-a~b+c!d': 'tokens',
+        'x-image-meta-property-caf%C3%A9': 'percent-encoded'})
+    assert answer.status == 201, answer
+    image = answer.json()['image']
+    assert image['properties'] == {
+        'hw.cpu_model': 'dotted', 'os_distro': 'underscore',
+        'a~b+c!d': 'tokens', 'caf\u00e9': 'percent-encoded'}
+    head = requests.head(apache.url + image_path(image['id']), timeout=30)
+    assert head.headers['x-image-meta-property-hw.cpu_model'] == 'dotted'
+    assert head.headers['x-image-meta-disk_format'] == 'raw'
+
+
+def _raw_request(server, head, body=b'', shut=False, wait=30):
+    """Send head (and body) on a raw socket; (answer bytes, seconds to
+    the first byte of the answer)."""
+    sock = socket.create_connection(('127.0.0.1', server.port))
+    try:
+        started = time.monotonic()
+        sock.sendall(head + body)
+        if shut:
+            sock.shutdown(socket.SHUT_WR)
+        sock.settimeout(wait)
+        first = sock.recv(65536)
+        took = time.monotonic() - started
+        rest = b''
+        try:
+            while True:
+                more = sock.recv(65536)
+                if not more:
+                    break
+                rest += more
+        except OSError:
+            pass
+        return first + rest, took
+    finally:
+        sock.close()
+
+
+def test_an_oversized_upload_is_refused_before_its_body(apache):
+    # 1 TiB + 1 announced, no body sent: the answer must come at once.
+    for method, path in (('POST', '/v1/images'),
+                         ('PUT', image_path(reserve(apache, 'big')['id']))):
+        answer, took = _raw_request(apache, (
+            '%s %s HTTP/1.1\r\nHost: x\r\n'
+            'Content-Type: application/octet-stream\r\n'
+            'Content-Length: 1099511627777\r\n\r\n'
+            % (method, path)).encode())
+        assert took < 1, took
+        assert answer.startswith(b'HTTP/1.1 400 '), answer
+        assert (b'Denying attempt to upload image larger than '
+                b'1099511627776 bytes.') in answer
+        last = _last_access(apache, '" 400 ')
+        assert '" 400 ' in last, last
+
+
+def test_a_half_closed_upload_ends_killed(apache):
+    # The client sends half of what it announced, then shuts its side.
+    # mod_wsgi cannot finish passing the body on: Apache answers 500 and
+    # logs WSGI0126 ("Request data read error ..."); the application sees
+    # the body end early and kills the image, as behind glance-lite-api.
+    image = reserve(apache, 'half-closed')
+    answer, _ = _raw_request(apache, (
+        'PUT %s HTTP/1.1\r\nHost: x\r\n'
+        'Content-Type: application/octet-stream\r\n'
+        'Content-Length: 2000000\r\n\r\n' % image_path(image['id'])).encode(),
+        body=b'x' * 1000000, shut=True)
+    assert answer.startswith(b'HTTP/1.1 '), answer
+    deadline = time.monotonic() + 30
+    while True:
+        head = requests.head(apache.url + image_path(image['id']),
+                             timeout=30)
+        if head.headers['x-image-meta-status'] == 'killed':
+            break
+        assert time.monotonic() < deadline, head.headers
+        time.sleep(0.2)
+    with open(apache.vhost_error_log) as f:
+        assert 'Request data read error' in f.read()
+
+
+def test_glanceclient_reads_and_uploads_to_a_reserved_image(
+        apache, tmp_path):
+    # images.get() is a HEAD: it must see the queued image.
+    client = Client('1', endpoint=apache.url, token='unused', timeout=300)
+    image = client.images.create(name='reserved', disk_format='raw',
+                                 container_format='bare')
+    fetched = client.images.get(image.id)
+    assert fetched.status == 'queued'
+    path = tmp_path / 'disk.raw'
+    path.write_bytes(b'reserved image data' * 1000)
+    with open(path, 'rb') as f:
+        updated = client.images.update(image.id, data=f)
+    assert (updated.status, updated.size) == ('active', 19000)

@@ -9,7 +9,10 @@ that downloads match. Transfer rates are printed (pytest -rP shows them).
 """
 
 import hashlib
+import json
 import os
+import socket
+import time
 
 from glanceclient import Client
 import pytest
@@ -69,11 +72,11 @@ def test_serves_the_api_from_the_sample(uwsgi):
         for _ in range(20):
             assert session.get(uwsgi.url + '/v1/images',
                                timeout=30).status_code == 200
-    # The sample's two worker processes serve it, as the unprivileged
-    # user when started as root.
+    # The sample's two worker processes and its HTTP router serve it, as
+    # the unprivileged user when started as root.
     workers = [pid for pid in processes.children_of(
         uwsgi.pid)]
-    assert len(workers) == 2
+    assert len(workers) == 3
     assert {os.stat('/proc/%d' % pid).st_uid for pid in workers} == {
         uwsgi.uid}
 
@@ -149,13 +152,92 @@ def test_glanceclient_v1_create_with_data(uwsgi, tmp_path):
     assert md5.hexdigest() == data.md5
 
 
-def test_chunked_upload_through_the_http_router():
-    # The sample's alternative: uWSGI's own HTTP router in front of the
-    # workers (http = ...), which needs http-chunked-input.
-    server = uwsgi_server.UWSGI(router=True).start()
+def test_chunked_upload_straight_to_the_workers():
+    # The sample's alternative: HTTP straight to the workers (http-socket,
+    # no router), which never answers Expect: 100-continue.
+    server = uwsgi_server.UWSGI(router=False).start()
     try:
         data = transfer.PatternData(30 * MIB + 1, seed=9)
-        image, _ = upload(server, 'via-router', data, chunked=True)
+        image, _ = upload(server, 'via-http-socket', data, chunked=True)
         check_download(server, image, data)
     finally:
         server.stop()
+
+
+def _raw(server, head, timeout=10):
+    sock = socket.create_connection(('127.0.0.1', server.port))
+    sock.settimeout(timeout)
+    sock.sendall(head)
+    return sock
+
+
+def _read_answer(sock):
+    answer = b''
+    try:
+        while True:
+            more = sock.recv(65536)
+            if not more:
+                break
+            answer += more
+    except OSError:
+        pass
+    return answer
+
+
+@pytest.mark.parametrize('framing', ['content-length', 'chunked'])
+def test_expect_100_continue_is_answered(uwsgi, framing):
+    # A client that waits for 100 Continue before its body (curl for
+    # bodies over 1 MiB; the acceptance of v1 includes it) gets it.
+    body = b'expect-continue' * 1000
+    framed = ('Content-Length: %d' % len(body) if framing ==
+              'content-length' else 'Transfer-Encoding: chunked')
+    sock = _raw(uwsgi, (
+        'POST /v1/images HTTP/1.1\r\nHost: x\r\n'
+        'Content-Type: application/octet-stream\r\n'
+        'x-image-meta-name: expect\r\nx-image-meta-disk_format: raw\r\n'
+        'x-image-meta-container_format: bare\r\n'
+        'Expect: 100-continue\r\n%s\r\n\r\n' % framed).encode())
+    try:
+        interim = sock.recv(65536)
+        assert interim.startswith(b'HTTP/1.1 100 Continue\r\n'), interim
+        if framing == 'chunked':
+            sock.sendall(b'%x\r\n%s\r\n0\r\n\r\n' % (len(body), body))
+        else:
+            sock.sendall(body)
+        answer = _read_answer(sock)
+    finally:
+        sock.close()
+    assert answer.startswith(b'HTTP/1.1 201 '), answer
+    image = json.loads(answer.split(b'\r\n\r\n', 1)[1])['image']
+    assert (image['status'], image['size'], image['checksum']) == (
+        'active', len(body), hashlib.md5(body).hexdigest())
+
+
+def test_an_oversized_upload_is_refused_before_its_body(uwsgi):
+    started = time.monotonic()
+    sock = _raw(uwsgi, (
+        'POST /v1/images HTTP/1.1\r\nHost: x\r\n'
+        'Content-Type: application/octet-stream\r\n'
+        'Content-Length: 1099511627777\r\n\r\n').encode())
+    try:
+        first = sock.recv(65536)
+        took = time.monotonic() - started
+        answer = first + _read_answer(sock)
+    finally:
+        sock.close()
+    assert took < 1, took
+    assert answer.startswith(b'HTTP/1.1 400 '), answer
+    assert b'larger than 1099511627776 bytes' in answer
+
+
+def test_property_names_with_any_token_character_are_kept(uwsgi):
+    answer = transfer.send(uwsgi.url, 'POST', '/v1/images', {
+        'x-image-meta-name': 'names',
+        'x-image-meta-property-hw.CPU-model': 'dotted',
+        'x-image-meta-property-os_distro': 'underscore',
+        'x-image-meta-property-a~b+c!d': 'tokens',
+        'x-image-meta-property-caf%C3%A9': 'percent-encoded'})
+    assert answer.status == 201, answer
+    assert answer.json()['image']['properties'] == {
+        'hw.cpu_model': 'dotted', 'os_distro': 'underscore',
+        'a~b+c!d': 'tokens', 'caf\u00e9': 'percent-encoded'}

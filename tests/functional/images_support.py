@@ -209,13 +209,16 @@ class HttpSource:
     """A tiny HTTP server on ``host`` (127.0.0.1 unless told: any loopback
     address) serving ``objects`` (path -> bytes) with GET and HEAD;
     anything else is a 404. Paths in ``redirects`` (path -> URL) answer
-    302, those in ``get_only_redirects`` only to GET. Every request is
-    recorded in ``requests`` as (method, path). With ``tls`` (an
-    ssl.SSLContext for servers) it speaks HTTPS."""
+    302, those in ``get_only_redirects`` only to GET, those in
+    ``bare_redirects`` (path -> 3xx status) that status without
+    Location. Every request is recorded in ``requests`` as (method,
+    path). With ``tls`` (an ssl.SSLContext for servers) it speaks
+    HTTPS."""
 
     def __init__(self, host='127.0.0.1', tls=None):
         self.objects = {}
         self.redirects = {}
+        self.bare_redirects = {}
         self.get_only_redirects = {}
         self.requests = []
         source = self
@@ -224,6 +227,11 @@ class HttpSource:
             def _answer(self, with_body):
                 path = urllib.parse.urlsplit(self.path).path
                 source.requests.append((self.command, path))
+                if path in source.bare_redirects:
+                    self.send_response(source.bare_redirects[path])
+                    self.send_header('Content-Length', '0')
+                    self.end_headers()
+                    return
                 target = source.redirects.get(path) or (
                     with_body and source.get_only_redirects.get(path))
                 if target:
@@ -274,6 +282,12 @@ class HttpSource:
         ones with ``get_only``); returns the URL of ``path``."""
         (self.get_only_redirects if get_only else self.redirects)[path] = (
             target)
+        return self.base + path
+
+    def redirect_nowhere(self, path, status=302):
+        """Answer requests for ``path`` with ``status`` (a 3xx) and no
+        Location header; returns the URL of ``path``."""
+        self.bare_redirects[path] = status
         return self.base + path
 
     def url(self, path):

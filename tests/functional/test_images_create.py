@@ -9,6 +9,7 @@ server the update tests share) instead of 1: the rule is the same.
 import hashlib
 import re
 import socket
+import time
 
 import pytest
 import requests
@@ -912,6 +913,11 @@ def test_expect_100_continue_is_honoured(api):
 
 
 def test_broken_chunk_framing_is_a_client_error(api):
+    if api.kind == 'uwsgi':
+        # uwsgi.chunked_read() reads a chunk size that is not hexadecimal
+        # as the last chunk (b''): the application cannot tell it from a
+        # well-formed end of body (docs/deployment.md, uWSGI).
+        pytest.skip('uWSGI ends a chunked body at a malformed chunk size')
     image_id = s.new_id()
     request_head = '\r\n'.join([
         'POST /v1/images HTTP/1.1',
@@ -927,6 +933,12 @@ def test_broken_chunk_framing_is_a_client_error(api):
                         [b'5\r\nhello\r\n', b'zz\r\nnot hex\r\n0\r\n\r\n'])
 
     assert 400 <= s.raw_status(answer) < 500
+    # Behind Apache the refusal can reach the client while the
+    # application's thread is still removing the partial data (CI saw the
+    # file once, right after the answer): it must be gone soon after.
+    deadline = time.monotonic() + 10
+    while s.files_of(api, image_id) and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert s.files_of(api, image_id) == []
 
 

@@ -119,7 +119,13 @@ def test_head_announces_no_body_length(api):
 
     response = s.head(api, image['id'])
 
-    assert response.headers['Content-Length'] == '0'
+    if api.kind == 'apache':
+        # httpd's HTTP header filter removes "Content-Length: 0" from every
+        # HEAD answer, whatever the application sent (docs/deployment.md):
+        # behind Apache no length at all, never a wrong one.
+        assert 'Content-Length' not in response.headers
+    else:
+        assert response.headers['Content-Length'] == '0'
 
 
 def test_head_leaves_out_null_attributes(api):
@@ -375,6 +381,34 @@ def test_head_returns_utf8_name_and_property_sent_percent_encoded(api):
 
     assert headers['x-image-meta-name'] == NAME
     assert headers['x-image-meta-property-' + PROP_KEY] == PROP_VALUE
+
+
+def test_a_client_can_go_on_after_an_answer_with_a_non_ascii_name(api):
+    """python-glanceclient's image-update: HEAD the image, then PUT on the
+    same connection. http.client stops reading headers at a non-ASCII
+    name: whatever the front says about the connection must come before
+    it, and a connection the client was not told is closing must serve
+    the next request."""
+    response = s.post(api, {'x-image-meta-property-prop_%C3%A9%C3%A9': 'x'})
+    assert response.status_code == 201
+    image_id = response.json()['image']['id']
+    address = urllib.parse.urlsplit(api.url)
+    connection = http.client.HTTPConnection(address.hostname, address.port,
+                                            timeout=10)
+    try:
+        connection.request('HEAD', '/v1/images/' + image_id)
+        head = connection.getresponse()
+        head.read()
+        assert head.status == 200
+        if head.will_close:
+            connection.close()  # the client opens a new one, as told
+        connection.request('PUT', '/v1/images/' + image_id,
+                           headers={'x-image-meta-name': 'next'})
+        put = connection.getresponse()
+        assert (put.status, json.loads(put.read())['image']['name']) == (
+            200, 'next')
+    finally:
+        connection.close()
 
 
 # Malformed ids are client errors, never 500 (spec §12.3, §18 Q25)

@@ -253,6 +253,17 @@ def test_add_member_with_malformed_json_answers_400(noauth):
     assert _members(noauth, image_id) == []
 
 
+@pytest.mark.parametrize('body', ['3', '"x"', 'true', 'null'])
+def test_add_member_with_json_that_is_not_object_or_list_answers_400(
+        noauth, body):
+    # Spec §11.4 step 4: Glance's deserializer refuses it first.
+    image_id = _create(noauth)
+    response = requests.put(_members_url(noauth, image_id, 'm'), data=body)
+    assert response.status_code == 400, response.text
+    assert 'Unexpected body type. Expected list/dict.' in response.text
+    assert _members(noauth, image_id) == []
+
+
 def test_removed_member_re_added_without_body_is_restored(noauth):
     # spec §18 Q7.
     image_id = _create(noauth)

@@ -1,8 +1,11 @@
 """Issue 7, fault 2: the API process is killed (SIGKILL) in the middle of
-uploads. Nothing acknowledged is lost; the interrupted uploads stay
-``saving`` with partial data until ``glance-lite-manage images
-clean-stale`` kills them and removes that data, which it never does to an
-upload still streaming (on any node)."""
+uploads. Nothing acknowledged is lost; the interrupted uploads are killed
+and their partial data removed, by the restarted service's own check
+(issue 13) or by ``glance-lite-manage images clean-stale`` — neither ever
+touches an upload still streaming (on any node).
+
+The tests of the command turn the service's own check off, so that what
+they see is the command's doing."""
 
 import datetime
 import os
@@ -11,9 +14,14 @@ import time
 import uuid
 
 import pytest
+import requests
 
 from tests.reliability import faults_support as fs
 from tests import server as test_server
+
+
+# Servers whose stale uploads are left to the command.
+COMMAND_ONLY = {'stale_upload_check_interval': 0}
 
 
 def _utcnow():
@@ -46,6 +54,17 @@ def _start_partial_upload(srv, length=None, sent=2 * fs.STORE_CHUNK):
     return partial
 
 
+def _streaming(upload, stop):
+    """Keep ``upload`` sending data until ``stop`` is set."""
+    def stream():
+        while not stop.is_set():
+            upload.send(os.urandom(fs.STORE_CHUNK))
+            time.sleep(0.2)
+    streamer = threading.Thread(target=stream, daemon=True)
+    streamer.start()
+    return streamer
+
+
 @pytest.fixture
 def servers():
     """Servers a test started (restarted ones included), stopped and
@@ -58,7 +77,7 @@ def servers():
 
 def test_sigkill_mid_upload_keeps_acknowledged_images_and_cleanup_removes_the_rest(  # noqa: E501
         servers):
-    first = test_server.Server().start()
+    first = test_server.Server({'DEFAULT': COMMAND_ONLY}).start()
     servers.append(first)
     acknowledged = {}
     for size in (5 * 1024, fs.MB, 3 * fs.MB):
@@ -74,7 +93,8 @@ def test_sigkill_mid_upload_keeps_acknowledged_images_and_cleanup_removes_the_re
     first.process.wait()
     for partial in interrupted:
         partial.hang_up()
-    srv = test_server.Server(workdir=first.workdir).start()
+    srv = test_server.Server({'DEFAULT': COMMAND_ONLY},
+                             workdir=first.workdir).start()
     servers[:] = [srv]  # the restarted server owns the directory now
 
     for image_id, checksum in acknowledged.items():
@@ -106,19 +126,12 @@ def test_sigkill_mid_upload_keeps_acknowledged_images_and_cleanup_removes_the_re
 
 def test_clean_stale_spares_an_upload_that_is_streaming(servers):
     srv = test_server.Server(
-        {'DEFAULT': {'upload_heartbeat_interval': 1}}).start()
+        {'DEFAULT': dict(COMMAND_ONLY, upload_heartbeat_interval=1)}).start()
     servers.append(srv)
     live = _start_partial_upload(srv)  # chunked, kept streaming
     silent = _start_partial_upload(srv, length=fs.MB)  # client went quiet
     stop = threading.Event()
-
-    def stream():
-        while not stop.is_set():
-            live.send(os.urandom(fs.STORE_CHUNK))
-            time.sleep(0.2)
-
-    streamer = threading.Thread(target=stream, daemon=True)
-    streamer.start()
+    streamer = _streaming(live, stop)
     try:
         # The silent upload's last sign of life is then over 6 s old; the
         # live one's heartbeat (every 1 s) leaves a wide margin under load.
@@ -144,7 +157,7 @@ def test_clean_stale_spares_an_upload_that_is_streaming(servers):
 
 def test_threshold_under_twice_the_heartbeat_interval_is_refused(servers):
     srv = test_server.Server(
-        {'DEFAULT': {'upload_heartbeat_interval': 30}}).start()
+        {'DEFAULT': dict(COMMAND_ONLY, upload_heartbeat_interval=30)}).start()
     servers.append(srv)
     stale = _start_partial_upload(srv)
     _make_stale(srv, stale.image_id)
@@ -175,3 +188,75 @@ def test_upload_finishing_after_cleanup_killed_it_fails_and_keeps_nothing(
     assert fs.status_of(srv, late.image_id) == 'killed'
     fs.wait_until(lambda: late.image_id not in srv.stored_files(),
                   what='the late data to go')
+
+
+def test_delete_of_an_upload_cut_by_sigkill_removes_its_partial_data(
+        servers):
+    """Issue 13, finding 9: DELETE of the ``saving`` image a crash left
+    behind answered 200 and left its partial file in the store (an
+    orphan, as Glance queens did)."""
+    first = test_server.Server().start()
+    servers.append(first)
+    interrupted = [_start_partial_upload(first, length=2 * fs.MB),
+                   _start_partial_upload(first)]  # chunked
+
+    first.process.kill()
+    first.process.wait()
+    for partial in interrupted:
+        partial.hang_up()
+    srv = test_server.Server(workdir=first.workdir).start()
+    servers[:] = [srv]
+
+    for partial in interrupted:
+        assert fs.status_of(srv, partial.image_id) == 'saving'
+        assert fs.stored_size(srv, partial.image_id) > 0
+        response = requests.delete(
+            '%s/v1/images/%s' % (srv.url, partial.image_id), timeout=30)
+        assert response.status_code == 200, response.text
+
+    assert srv.stored_files() == []
+    check = srv.manage('store', 'check')
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert 'Store check: consistent.' in check.stdout
+
+
+def test_restarted_service_settles_cut_uploads_by_itself(servers):
+    """kill -9 mid-upload, restart, run no command: within 30 s the cut
+    uploads are killed and their data gone (heartbeat every second, the
+    check at its default interval), while an upload streaming to the
+    restarted service meanwhile is left alone."""
+    config = {'DEFAULT': {'upload_heartbeat_interval': 1}}
+    first = test_server.Server(config).start()
+    servers.append(first)
+    cut = [_start_partial_upload(first, length=2 * fs.MB),
+           _start_partial_upload(first)]  # chunked
+
+    first.process.kill()
+    first.process.wait()
+    for partial in cut:
+        partial.hang_up()
+    srv = test_server.Server(config, workdir=first.workdir).start()
+    restarted = time.monotonic()
+    servers[:] = [srv]
+    live = _start_partial_upload(srv)
+    stop = threading.Event()
+    streamer = _streaming(live, stop)
+    try:
+        for partial in cut:
+            fs.wait_until(
+                lambda: fs.status_of(srv, partial.image_id) == 'killed',
+                timeout=30 - (time.monotonic() - restarted),
+                what='the cut upload killed by the service itself')
+            assert partial.image_id not in srv.stored_files()
+        assert fs.status_of(srv, live.image_id) == 'saving'
+    finally:
+        stop.set()
+        streamer.join(timeout=30)
+
+    status, body = live.finish()
+    assert status == 201, body
+    assert fs.download_md5(srv, live.image_id) == live.md5.hexdigest()
+    assert sorted(srv.stored_files()) == [live.image_id]
+    with open(srv.log_file) as log:
+        assert 'Stale upload to image %s killed' % cut[0].image_id in (
+            log.read())

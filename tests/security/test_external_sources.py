@@ -266,6 +266,34 @@ def test_location_that_later_redirects_inside_is_not_served(
     assert len(target.requests) == seen
 
 
+@pytest.mark.parametrize('status', [301, 302, 303, 307, 300])
+@pytest.mark.parametrize('header', SOURCE_HEADERS)
+def test_a_redirect_without_location_is_a_400(narrow, public, header,
+                                              status):
+    # glance_store's http driver read the missing header: a KeyError, 500.
+    uri = public.redirect_nowhere('/nowhere-%s-%d' % (header, status),
+                                  status)
+
+    image_id, response = _create(narrow, header, uri)
+
+    assert response.status_code == 400, response.text
+    assert 'Invalid location' in response.text
+    _assert_not_created(narrow, image_id)
+
+
+def test_a_location_that_later_redirects_nowhere_is_a_503(narrow, public):
+    uri = public.add('/later-nowhere', b'image data')
+    image_id, response = _create(narrow, 'x-image-meta-location', uri)
+    assert response.status_code == 201, response.text
+
+    public.redirect_nowhere('/later-nowhere')
+    download = requests.get('%s/v1/images/%s' % (narrow.url, image_id),
+                            timeout=30)
+
+    assert download.status_code == 503
+    assert 'Traceback' not in narrow.log()
+
+
 def test_update_with_a_forbidden_source_leaves_the_image_queued(guarded):
     created = requests.post(guarded.url + '/v1/images', timeout=30,
                             headers={'x-image-meta-name': 'queued'})

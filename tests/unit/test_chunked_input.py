@@ -1,14 +1,14 @@
-"""upload.ChunkedInput: the wsgi.input glance_lite.wsgi gives a chunked
-request under uWSGI, over ``iter(uwsgi.chunked_read, b'')``. Reads must
-honour their size whatever the chunk sizes; tests/deploy/test_uwsgi.py
-checks the wiring through a real uWSGI."""
+"""server.uwsgi_input.ChunkedInput: the wsgi.input glance_lite.wsgi gives
+a chunked request under uWSGI, over ``iter(uwsgi.chunked_read, b'')``.
+Reads must honour their size whatever the chunk sizes;
+tests/deploy/test_uwsgi.py checks the wiring through a real uWSGI."""
 
 import io
 import random
 
 import pytest
 
-from glance_lite.api import upload
+from glance_lite.server import uwsgi_input
 
 
 def chunked_read_of(chunks):
@@ -36,7 +36,7 @@ def split(data, sizes):
 
 
 def make_input(chunks):
-    return upload.ChunkedInput(iter(chunked_read_of(chunks), b''))
+    return uwsgi_input.ChunkedInput(iter(chunked_read_of(chunks), b''))
 
 
 DATA = bytes(random.Random(7).getrandbits(8) for _ in range(10000))
@@ -91,7 +91,7 @@ def test_empty_body():
 
 def test_read_zero_reads_nothing_from_the_server():
     chunked_read = chunked_read_of([b'abc'])
-    body = upload.ChunkedInput(iter(chunked_read, b''))
+    body = uwsgi_input.ChunkedInput(iter(chunked_read, b''))
     assert body.read(0) == b''
     assert chunked_read.calls == []
     assert body.read(3) == b'abc'
@@ -99,7 +99,7 @@ def test_read_zero_reads_nothing_from_the_server():
 
 def test_end_of_body_asks_the_server_once():
     chunked_read = chunked_read_of([b'abc', b'def'])
-    body = upload.ChunkedInput(iter(chunked_read, b''))
+    body = uwsgi_input.ChunkedInput(iter(chunked_read, b''))
     assert body.read() == b'abcdef'
     assert body.read() == b''
     assert body.read(5) == b''

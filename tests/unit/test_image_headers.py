@@ -61,6 +61,18 @@ def test_bad_header_message_names_the_normalised_field():
     assert str(err.value) == 'Bad header: x-image-meta-foo'
 
 
+@pytest.mark.parametrize('header, named', [
+    ('X-Image-Meta-Location-Data', 'x-image-meta-location-data'),
+    ('x-image-meta-Disk-Formats', 'x-image-meta-disk-formats'),
+])
+def test_bad_header_message_names_the_header_as_sent_lower_cased(header,
+                                                                 named):
+    # Spec §5.2 rule 3: dashes kept, not turned into the field's "_".
+    with pytest.raises(exception.Invalid) as err:
+        parse({header: 'x'})
+    assert str(err.value) == 'Bad header: %s' % named
+
+
 @pytest.mark.parametrize('field', sorted(image_headers.ACCEPTED_FIELDS))
 def test_every_accepted_field_is_accepted(field):
     value = {'size': '1', 'min_disk': '1', 'min_ram': '1',
@@ -329,6 +341,31 @@ def test_nul_is_invalid(raw):
         parse({'x-glance-api-copy-from': 'http://h/' + raw})
 
 
+@pytest.mark.parametrize('raw', [
+    'x%0d%0aSet-Cookie:%20s=evil', 'a%0Db', 'a%0ab', '%0A', 'a%08b',
+    'a%01b', 'a%1Fb', 'a%7Fb', 'a\x7fb', 'a%0Bb', 'a\x0bb'])
+def test_control_characters_are_invalid(raw):
+    # Percent-decoded CR LF sent back raw in a HEAD answer would be a
+    # header of the client's choosing (response splitting).
+    for headers in ({'x-image-meta-name': raw},
+                    {'x-image-meta-disk_format': raw},
+                    {'x-image-meta-owner': raw},
+                    {'x-image-meta-location': 'http://h/' + raw},
+                    {'x-image-meta-property-p': raw},
+                    {'x-image-meta-property-' + raw: 'v'},
+                    {'x-image-meta-' + raw: 'v'},
+                    {'x-glance-api-copy-from': 'http://h/' + raw}):
+        with pytest.raises(exception.Invalid) as err:
+            parse(headers)
+        assert 'control characters' in str(err.value)
+
+
+def test_printable_ascii_and_tab_are_fine():
+    text = '\t' + ''.join(chr(c) for c in range(0x20, 0x7f) if chr(c) != '%')
+    meta = parse({'x-image-meta-property-p': text})
+    assert meta.properties == {'p': text}
+
+
 def test_bmp_characters_are_fine():
     text = '\uffff\u4e2d\u0416'
     assert parse({'x-image-meta-name': wsgi_str(text)}).core == {
@@ -458,3 +495,15 @@ def test_owner_longer_than_255_characters_is_refused():
     assert parse({'x-image-meta-owner': 'o' * 255}).core['owner'] == 'o' * 255
     with pytest.raises(exception.Invalid, match='Owner too long: 256'):
         parse({'x-image-meta-owner': 'o' * 256})
+
+
+def test_stored_control_characters_never_split_a_response_header():
+    # Written before such requests were refused: sent percent-encoded.
+    image = {'id': 'i', 'name': 'a\r\nSet-Cookie: s=evil',
+             'properties': {'p\nq': 'x\r\nSet-Cookie: s=evil\x7f'}}
+    headers = dict(image_headers.image_to_headers(image))
+    assert headers['x-image-meta-name'] == 'a%0D%0ASet-Cookie: s=evil'
+    assert headers['x-image-meta-property-p%0Aq'] == (
+        'x%0D%0ASet-Cookie: s=evil%7F')
+    for name, value in headers.items():
+        assert not image_headers.CONTROL_CHARACTERS.search(name + value)

@@ -150,3 +150,68 @@ def test_s3_single_part_threshold_is_ignored_with_a_warning(datadir):
         store.configure()
 
     assert 'is ignored' in warning.call_args[0][0]
+
+
+def test_stores_file_loads_glance_lites_driver_and_keeps_the_option(
+        datadir):
+    # By glance_store, through the glance_lite.file entry point.
+    assert type(store.glance_store.get_store_from_scheme('file')) is (
+        local.Store)
+    assert CONF.glance_store.stores == ['file', 'http']
+    CONF.set_override('stores', ['file'], group='glance_store')
+
+    store.configure()
+
+    # An override in place before stays as it was.
+    assert CONF.glance_store.stores == ['file']
+    CONF.clear_override('stores', group='glance_store')
+    assert CONF.glance_store.stores == ['file', 'http']
+
+
+def test_glance_stores_own_file_driver_can_still_be_named(datadir):
+    CONF.set_override('stores', ['glance.store.filesystem.Store'],
+                      group='glance_store')
+    store.configure()
+    driver = store.glance_store.get_store_from_scheme('file')
+
+    url, size, _checksum, _ = store.add(IMAGE_ID, io.BytesIO(b'data'))
+
+    assert type(driver) is not local.Store
+    assert (url, size) == ('file://%s' % (datadir / IMAGE_ID), 4)
+    with pytest.raises(store.EnumerationUnsupported):
+        list(store.list_objects())
+
+
+def test_a_missing_entry_point_stops_the_start(datadir, monkeypatch):
+    monkeypatch.setattr(store.importlib_metadata, 'entry_points',
+                        lambda group: [])
+
+    with pytest.raises(RuntimeError) as raised:
+        store.configure()
+
+    assert 'glance_lite.file are not installed' in str(raised.value)
+
+
+def test_several_datadirs_are_located_and_listed(datadir, tmp_path):
+    first, second = tmp_path / 'a', tmp_path / 'b'
+    CONF.set_override('filesystem_store_datadir', '', group='glance_store')
+    CONF.set_override('filesystem_store_datadirs',
+                      ['%s:100' % first, str(second)], group='glance_store')
+    store.configure()
+    (second / IMAGE_ID).write_bytes(b'data')
+
+    # Found in whichever datadir the driver picked for it.
+    assert [o.name for o in store.list_objects()] == [IMAGE_ID]
+    assert store.remove_partial_data(IMAGE_ID) == (True, [])
+    assert os.listdir(second) == []
+
+
+def test_partial_reads_are_the_drivers(datadir):
+    url, *_ = store.add(IMAGE_ID, io.BytesIO(b'data'))
+    driver = store.glance_store.get_store_from_scheme('file')
+    location = store.store_location.get_location_from_uri(url)
+
+    chunks, size = driver.get(location, offset=1, chunk_size=2)
+
+    assert (b''.join(chunks), size) == (b'at', 2)
+    assert store.open_file(chunks) is None

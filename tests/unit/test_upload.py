@@ -8,7 +8,6 @@ import errno
 import hashlib
 import io
 import os
-import threading
 import time
 from unittest import mock
 
@@ -20,34 +19,15 @@ import webob
 
 from glance_lite.api import context
 from glance_lite.api import images
-from glance_lite.api import settle
-from glance_lite.api import upload
 from glance_lite.common import exception
 from glance_lite.common import status
-from glance_lite import conf
 from glance_lite.db import api as db_api
-from glance_lite.db import migration
-from glance_lite import store
+from glance_lite.image import data as image_data
+from glance_lite.image import settle
+from glance_lite.image import upload
 
 CONF = cfg.CONF
 ADD = 'glance_store.store_add_to_backend_with_multihash'
-
-
-@pytest.fixture
-def catalogue(tmp_path):
-    conf.parse_args([], default_config_files=[])
-    CONF.set_override('state_path', str(tmp_path))
-    CONF.set_default('connection',
-                     'sqlite:///%s' % (tmp_path / 'catalogue.sqlite'),
-                     group='database')
-    CONF.set_default('filesystem_store_datadir', str(tmp_path / 'images'),
-                     group='glance_store')
-    db_api.reset()
-    migration.upgrade()
-    store.configure()
-    yield tmp_path
-    db_api.reset()
-    CONF.reset()
 
 
 def _queued(**values):
@@ -58,8 +38,8 @@ def _queued(**values):
 
 def _body(data, stream=None):
     """A request body of ``data``, framed by Content-Length."""
-    return upload.RequestBodyReader(stream or io.BytesIO(data), len(data),
-                                    2 ** 40)
+    return image_data.RequestBodyReader(stream or io.BytesIO(data),
+                                        len(data), 2 ** 40)
 
 
 def _files(tmp_path):
@@ -158,7 +138,7 @@ def test_image_deleted_during_upload_answers_412_and_removes_data(catalogue):
 
 def test_body_over_the_cap_is_refused_while_reading(catalogue):
     image = _queued()
-    reader = upload.RequestBodyReader(io.BytesIO(b'y' * 600), None, 512)
+    reader = image_data.RequestBodyReader(io.BytesIO(b'y' * 600), None, 512)
 
     with pytest.raises(exception.LimitExceeded):
         upload.upload(image, reader)
@@ -169,7 +149,7 @@ def test_body_over_the_cap_is_refused_while_reading(catalogue):
 
 def test_short_body_is_a_client_disconnect(catalogue):
     image = _queued()
-    reader = upload.RequestBodyReader(io.BytesIO(b'z' * 10), 1000, 2 ** 40)
+    reader = image_data.RequestBodyReader(io.BytesIO(b'z' * 10), 1000, 2 ** 40)
 
     with pytest.raises(exception.ClientDisconnected):
         upload.upload(image, reader)
@@ -227,7 +207,7 @@ def test_endless_body_past_a_declared_size_is_not_read_forever(catalogue):
         def read(self, size=-1):
             return b'e' * (size if size and size > 0 else 65536)
 
-    body = upload.RequestBodyReader(Endless(), None, 512)
+    body = image_data.RequestBodyReader(Endless(), None, 512)
 
     with pytest.raises(exception.Invalid) as raised:
         upload.upload(image, body)
@@ -238,12 +218,9 @@ def test_endless_body_past_a_declared_size_is_not_read_forever(catalogue):
 
 
 def _settled(image_id):
-    """Wait for the background thread that settles an upload whose
-    database went away."""
-    for thread in threading.enumerate():
-        if thread.name == 'settle-%s' % image_id:
-            thread.join(30)
-            assert not thread.is_alive()
+    """Wait for the background settling of an upload whose database went
+    away."""
+    assert settle.wait_until_settled(image_id, 30)
 
 
 @pytest.mark.parametrize('committed', [False, True])
@@ -400,7 +377,7 @@ def test_streaming_upload_refreshes_updated_at(catalogue):
             time.sleep(0.6)
             return b's' * 10
 
-    upload.upload(image, upload.RequestBodyReader(Slow(), None, 2 ** 40))
+    upload.upload(image, image_data.RequestBodyReader(Slow(), None, 2 ** 40))
 
     assert len(set(seen)) >= 2  # saving, then at least one heartbeat
 
@@ -427,8 +404,8 @@ def test_heartbeat_stops_an_upload_whose_image_was_killed(catalogue):
 
     with pytest.raises(exception.Conflict) as raised:
         upload.upload(image,
-                      upload.RequestBodyReader(KilledMeanwhile(), None,
-                                               2 ** 40))
+                      image_data.RequestBodyReader(KilledMeanwhile(), None,
+                                                   2 ** 40))
 
     assert 'no longer saving' in raised.value.msg
     assert db_api.image_get(image['id'])['status'] == status.KILLED

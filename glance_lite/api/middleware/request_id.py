@@ -44,9 +44,21 @@ class RequestId(request_id.RequestId):
         return _ForgetContextOnClose(app_iter)
 
 
+class _NoRequest(context.RequestContext):
+    """The thread's current context between two requests: false, so
+    oslo.log formats a line logged then as it would with no context at
+    all (oslo.context has no public call that unsets the current one;
+    storing this stand-in is its public ``update_store``)."""
+
+    def __bool__(self):
+        return False
+
+
+_NO_REQUEST = _NoRequest(request_id='req-none', overwrite=False)
+
+
 def _forget_context():
-    # oslo.context has no public call to unset the current context.
-    context._request_store.context = None
+    _NO_REQUEST.update_store()
 
 
 class _ForgetContextOnClose:

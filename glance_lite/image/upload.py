@@ -1,191 +1,26 @@
-"""The upload algorithm shared by POST and PUT, and by copy-from
-(spec §6.5): queued -> saving -> active, or killed with nothing left in
-the store."""
+"""The upload algorithm every API shares (v1's POST and PUT, copy-from,
+and later v2's data upload and import; spec §6.5): queued -> saving ->
+active, or killed with nothing left in the store."""
 
 import functools
-import socket
 import threading
-import time
 
 from oslo_config import cfg
 from oslo_context import context
 from oslo_db import exception as db_exc
 from oslo_log import log as logging
 
-from glance_lite.api import quota
-from glance_lite.api import settle
 from glance_lite.common import exception
 from glance_lite.common import status as image_status
 from glance_lite.db import api as db_api
+from glance_lite.image import data as image_data
+from glance_lite.image import notifications
+from glance_lite.image import quota
+from glance_lite.image import settle
 from glance_lite import store
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
-
-READ_CHUNK_SIZE = 1024 * 1024
-
-
-class _BoundedReader:
-    """Counts the bytes read and enforces the size cap and, once
-    ``limit_to_quota`` was called, the remaining storage quota."""
-
-    def __init__(self, limit):
-        self._limit = limit
-        self._quota = None
-        self._heartbeat = None
-        self._next_heartbeat = None
-        self.bytes_read = 0
-        self.over_cap = False
-
-    def limit_to_quota(self, remaining):
-        self._quota = remaining
-
-    def beat_while_reading(self, heartbeat, interval):
-        """Call ``heartbeat()`` at most every ``interval`` seconds while
-        data flows, to show the upload is alive."""
-        self._heartbeat = heartbeat
-        self._interval = interval
-        self._next_heartbeat = time.monotonic() + interval
-
-    def read(self, size=-1):
-        if size is None or size < 0:
-            size = READ_CHUNK_SIZE
-        return self._account(self._read(size))
-
-    def drain(self):
-        """Read on without storing, to count the real size once the cap was
-        crossed. Reading stops at twice the cap, so an endless body cannot
-        hold the request forever.
-
-        :returns: the byte count, or "more than N" when reading stopped.
-        """
-        try:
-            while self.bytes_read <= 2 * self._limit:
-                data = self._read(READ_CHUNK_SIZE)
-                if not data:
-                    return self.bytes_read
-                self.bytes_read += len(data)
-        except exception.ClientDisconnected:
-            return self.bytes_read
-        return 'more than %d' % (2 * self._limit)
-
-    def _account(self, data):
-        self.bytes_read += len(data)
-        if (self._heartbeat is not None and
-                time.monotonic() >= self._next_heartbeat):
-            self._heartbeat()
-            self._next_heartbeat = time.monotonic() + self._interval
-        if self.bytes_read > self._limit:
-            self.over_cap = True
-            raise exception.LimitExceeded(
-                "Denying attempt to upload image larger than %d bytes."
-                % self._limit)
-        if self._quota is not None and self.bytes_read > self._quota:
-            raise exception.LimitExceeded(
-                "Denying attempt to upload image because it exceeds the "
-                "quota: the remaining storage quota is %d bytes."
-                % self._quota)
-        return data
-
-
-class RequestBodyReader(_BoundedReader):
-    """The request body as a file for the store: bounded reads, limits
-    enforced while reading, and short bodies reported as disconnects.
-
-    :param stream: wsgi.input.
-    :param content_length: the framed length, or None for a chunked body
-        (read until it ends).
-    :param limit: most bytes accepted; crossing it raises LimitExceeded.
-    """
-
-    def __init__(self, stream, content_length, limit):
-        super().__init__(limit)
-        self._stream = stream
-        self._remaining = content_length
-
-    def _read(self, size):
-        if self._remaining == 0:
-            return b''
-        if self._remaining is not None:
-            size = min(size, self._remaining)
-        try:
-            data = self._stream.read(size)
-        except (OSError, ValueError, socket.timeout) as e:
-            # Socket errors, timeouts and broken chunk framing all mean the
-            # client stopped sending before the body was complete.
-            LOG.info("Upload body read failed: %s", type(e).__name__)
-            raise exception.ClientDisconnected()
-        if self._remaining is not None:
-            if not data:
-                raise exception.ClientDisconnected()
-            self._remaining -= len(data)
-        return data
-
-
-class IteratorReader(_BoundedReader):
-    """A chunk iterator (a store's read side) as a bounded file."""
-
-    def __init__(self, chunks, limit):
-        super().__init__(limit)
-        self._chunks = iter(chunks)
-        self._buffer = b''
-
-    def _read(self, size):
-        while len(self._buffer) < size:
-            try:
-                self._buffer += next(self._chunks)
-            except StopIteration:
-                break
-        data, self._buffer = self._buffer[:size], self._buffer[size:]
-        return data
-
-
-class ChunkedInput:
-    """A request body that a server hands over chunk by chunk (uWSGI's
-    ``uwsgi.chunked_read``), as a wsgi.input file: ``read(n)`` returns n
-    bytes (fewer only at the end), ``read()`` the rest, b'' at the end.
-
-    :param chunks: an iterator of non-empty byte strings.
-    """
-
-    def __init__(self, chunks):
-        self._chunks = iter(chunks)
-        self._buffer = bytearray()
-        self._ended = False
-
-    def _fill(self, size):
-        """Buffer at least size bytes (all of them for None) unless the
-        body ends first."""
-        while not self._ended and (size is None or len(self._buffer) < size):
-            try:
-                self._buffer += next(self._chunks)
-            except StopIteration:
-                self._ended = True
-
-    def read(self, size=-1):
-        if size is None or size < 0:
-            size = None
-        self._fill(size)
-        size = len(self._buffer) if size is None else size
-        data = bytes(self._buffer[:size])
-        # Deleting from the front of a bytearray does not move the rest.
-        del self._buffer[:size]
-        return data
-
-    def readline(self, size=-1):
-        while b'\n' not in self._buffer and not self._ended and (
-                size is None or size < 0 or len(self._buffer) < size):
-            self._fill(len(self._buffer) + 1)
-        end = self._buffer.find(b'\n') + 1 or len(self._buffer)
-        if size is not None and size >= 0:
-            end = min(end, size)
-        return self.read(end)
-
-    def readlines(self, hint=-1):
-        return list(self)
-
-    def __iter__(self):
-        return iter(self.readline, b'')
 
 
 def _mismatch(image_id, field, declared, actual):
@@ -246,7 +81,7 @@ def upload(image, data, store_name=None, owner=None):
 
     :param image: the image record (dict) holding the declared size and
         checksum to verify against.
-    :param data: one of the readers above.
+    :param data: a reader of ``glance_lite.image.data``.
     :param owner: whose storage quota the data counts against (None: the
         caller has no owner, so no usage, only the quota itself).
     :returns: the active image.
@@ -261,6 +96,18 @@ def upload(image, data, store_name=None, owner=None):
         db_api.image_transition(image_id, image_status.SAVING)
     except exception.Conflict:
         raise exception.Conflict("Cannot upload to an unqueued image")
+    notifications.image_event('image.prepare', image)
+    try:
+        return _store_and_activate(image, data, store_name, owner)
+    except BaseException as e:
+        # Every upload that fails after image.prepare says so once,
+        # client disconnects included (spec §21.2).
+        notifications.upload_failed(image_id, e)
+        raise
+
+
+def _store_and_activate(image, data, store_name, owner):
+    image_id = image['id']
     try:
         remaining = quota.remaining_storage(owner, image_id)
         quota.check_storage(image.get('size') or 0, remaining)
@@ -295,8 +142,10 @@ def upload(image, data, store_name=None, owner=None):
         store.delete_quietly(url)
         _kill(image_id)
         raise _mismatch(image_id, *mismatch)
+    notifications.image_event('image.upload', dict(
+        image, status=image_status.SAVING, size=size, checksum=checksum))
     try:
-        return db_api.image_transition(
+        active = db_api.image_transition(
             image_id, image_status.ACTIVE,
             values={'size': size, 'checksum': checksum},
             location=(url, metadata))
@@ -321,6 +170,14 @@ def upload(image, data, store_name=None, owner=None):
         store.delete_quietly(url)
         _kill(image_id)
         raise
+    activated(active)
+    return active
+
+
+def activated(image):
+    """Report an image that just became active (spec §21.2)."""
+    notifications.image_event('image.activate', image)
+    notifications.image_event('image.update', image)
 
 
 def start_copy(image, source_uri, store_name=None, owner=None):
@@ -340,7 +197,7 @@ def _copy(image, source_uri, store_name, owner, request_context=None):
         request_context.update_store()
     try:
         chunks, _size = store.get(source_uri)
-        upload(image, IteratorReader(chunks, CONF.image_size_cap),
+        upload(image, image_data.IteratorReader(chunks, CONF.image_size_cap),
                store_name, owner)
         LOG.info("Image %s copied from its external source", image['id'])
     except exception.GlanceLiteError as e:

@@ -5,6 +5,10 @@ Enabled by ``[DEFAULT] property_protection_file``: an INI file whose
 sections are regular expressions over property names, tried in file order;
 the first that matches a name governs it, and a name no section matches is
 denied every operation.
+
+Rules of the ``policies`` format name oslo.policy rules; the API layer,
+which owns the policy enforcer, hands :func:`load` the function that
+checks one (the domain does not know how policy is enforced).
 """
 
 import configparser
@@ -12,7 +16,6 @@ import re
 
 from oslo_config import cfg
 
-from glance_lite.api import policy
 from glance_lite.common import exception
 
 CONF = cfg.CONF
@@ -30,12 +33,13 @@ class ProtectionRules:
         lacks one of the four operations (the service then refuses to start).
     """
 
-    def __init__(self, path, rule_format):
+    def __init__(self, path, rule_format, check_rule=None):
         parser = configparser.ConfigParser(interpolation=None)
         if not parser.read(path):
             raise ValueError('Property protection file %s cannot be read'
                              % path)
         self.rule_format = rule_format
+        self.check_rule = check_rule
         self.sections = []
         for section in parser.sections():
             try:
@@ -71,16 +75,21 @@ class ProtectionRules:
                     return True
                 if allowed == NOBODY:
                     return False
-                return policy.get_enforcer().enforce(
-                    allowed, {}, context.to_policy_values())
+                return self.check_rule(context, allowed)
         return False
 
 
-def load():
-    """Read the rules file named in the configuration (None: no file)."""
+def load(check_rule):
+    """Read the rules file named in the configuration (None: no file).
+
+    :param check_rule: ``check_rule(context, rule)`` is True when the
+        policy rule named ``rule`` holds for the caller (``policies``
+        format).
+    """
     global _rules
     path = CONF.property_protection_file
-    _rules = (ProtectionRules(path, CONF.property_protection_rule_format)
+    _rules = (ProtectionRules(path, CONF.property_protection_rule_format,
+                              check_rule)
               if path else None)
     return _rules
 
