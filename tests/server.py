@@ -120,6 +120,20 @@ class Server:
                        'url': database.url}, f)
         return database.kind, database.name, database.url
 
+    def rewrite_config(self, config):
+        """Merge {section: {option: value}} into this server's
+        configuration file (a value of None removes the option); the
+        running server sees it only when it reloads."""
+        for section, options in config.items():
+            current = self._sections.setdefault(section, {})
+            for name, value in options.items():
+                if value is None:
+                    current.pop(name, None)
+                else:
+                    current[name] = value
+        with open(self.config_file, 'w') as f:
+            f.write(processes.ini(self._sections))
+
     def manage(self, *args):
         """Run ``glance-lite-manage --config-file <this server's> ARGS``;
         returns the finished process (stdout and stderr as text)."""

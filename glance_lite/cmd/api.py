@@ -51,7 +51,7 @@ def _build_server(ssl_adapter, listener=None):
     return server
 
 
-def _serve(server, announce):
+def _serve(server, announce, ready=None):
     stopper = threading.Thread(target=server.stop, name='stop', daemon=True)
 
     def stop(signum, frame):
@@ -67,6 +67,8 @@ def _serve(server, announce):
     server.prepare()
     if announce:
         _announce(server.bind_addr[:2], server.ssl_adapter is not None)
+    if ready is not None:
+        ready()
     server.serve()
     if stopper.ident is not None:
         # serve() returns as soon as accepting stops: the requests in
@@ -96,16 +98,72 @@ def main(argv=None):
         print('ERROR: glance-lite-api: %s' % e, file=sys.stderr)
         return 1
     if not CONF.workers:
+        # One process: a SIGHUP (a reload of the service manager, a
+        # closed terminal) must not end it; reloading needs workers.
+        signal.signal(signal.SIGHUP, _reload_needs_workers)
         return _serve(_build_server(ssl_adapter), announce=True)
     # The application is loaded in each worker, after the fork: threads
-    # (the settler's) and database connections are per process.
+    # (the settler's) and database connections are per process. A worker
+    # forked after a reload takes the TLS adapter of the configuration
+    # then current.
     listener = standalone.listen(CONF.bind_host, CONF.bind_port,
                                  CONF.backlog)
+    current = {'ssl_adapter': ssl_adapter}
+    fixed = _fixed_at_start()
+
+    def reload():
+        return _reload(current, fixed)
+
     supervisor = server_workers.Supervisor(
-        lambda: _serve(_build_server(ssl_adapter, listener), announce=False),
-        CONF.workers, CONF.graceful_shutdown_timeout)
+        lambda ready: _serve(_build_server(current['ssl_adapter'], listener),
+                             announce=False, ready=ready),
+        CONF.workers, CONF.graceful_shutdown_timeout, reload=reload)
     _announce(listener.getsockname()[:2], ssl_adapter is not None)
     return supervisor.run()
+
+
+# Options the parent uses once, at start: a reload keeps their old value
+# (with a warning when the files changed them).
+FIXED_AT_START = ('bind_host', 'bind_port', 'backlog')
+
+
+def _fixed_at_start():
+    return {name: CONF[name] for name in FIXED_AT_START}
+
+
+def _reload(current, fixed):
+    """Re-read the configuration files for the workers a SIGHUP starts;
+    the number of workers it asks for, or None when the files cannot be
+    used (unreadable, invalid, a TLS pair that does not load)."""
+    if not CONF.reload_config_files():
+        LOG.error('The configuration files could not be read again')
+        return None
+    try:
+        ssl_adapter = tls.adapter(CONF.cert_file, CONF.key_file,
+                                  CONF.ca_file)
+    except tls.Invalid as e:
+        LOG.error('Reloaded configuration refused: %s', e)
+        return None
+    if (ssl_adapter is None) != (current['ssl_adapter'] is None):
+        # The port speaks TLS or plain HTTP for its whole life: clients
+        # and the balancer's checks name its scheme.
+        LOG.error('Reloaded configuration refused: turning TLS on or off '
+                  'needs a restart')
+        return None
+    for name, value in fixed.items():
+        if CONF[name] != value:
+            LOG.warning('%s changed from %s to %s: it takes effect at the '
+                        'next restart', name, value, CONF[name])
+    if not CONF.workers:
+        LOG.warning('workers = 0 (one process) takes effect at the next '
+                    'restart; the number of workers is kept')
+    current['ssl_adapter'] = ssl_adapter
+    return CONF.workers
+
+
+def _reload_needs_workers(signum, frame):
+    LOG.warning('SIGHUP ignored: glance-lite-api reloads its configuration '
+                'only with workers >= 1; restart it to apply changes')
 
 
 if __name__ == '__main__':

@@ -342,3 +342,158 @@ def test_sigterm_during_an_upload_lets_it_finish(workers_api):
     assert answers and answers[0].status_code == 201, answers
     assert answers[0].json()['image']['size'] == 21 * 65536
     assert workers_api.process.wait(timeout=30) == 0
+
+
+# SIGHUP (spec §24.4 rule 4: reload without dropping accepted connections)
+
+
+class Prober:
+    """Opens a new connection for a GET /versions every few milliseconds
+    until stopped; records what went wrong and the Connection header of
+    every answer."""
+
+    def __init__(self, url):
+        self.url = url
+        self.failures = []
+        self.closing = 0
+        self.answers = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run)
+
+    def _run(self):
+        while not self.stop.is_set():
+            try:
+                response = requests.get(self.url + '/versions', timeout=10)
+            except requests.RequestException as e:
+                self.failures.append(repr(e))
+            else:
+                self.answers += 1
+                if response.status_code != 200:
+                    self.failures.append(response.status_code)
+                if response.headers.get('Connection') == 'close':
+                    self.closing += 1
+            time.sleep(0.01)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(30)
+
+
+def _slow_upload(url, answers, sent, chunks=30):
+    def body():
+        yield b'x' * 65536
+        sent.set()
+        for _ in range(chunks):
+            time.sleep(0.1)
+            yield b'x' * 65536
+
+    answers.append(requests.post(
+        url + '/v1/images', data=body(), timeout=60,
+        headers={'x-image-meta-name': 'slow',
+                 'x-image-meta-disk_format': 'raw',
+                 'x-image-meta-container_format': 'bare',
+                 'Content-Type': 'application/octet-stream'}))
+
+
+def _workers(server):
+    return _wait(lambda: len(_children(server.process.pid)) == 2 and
+                 sorted(_children(server.process.pid)))
+
+
+def test_sighup_applies_a_changed_configuration_without_a_refusal(
+        workers_api):
+    before = _workers(workers_api)
+    answers, sent = [], threading.Event()
+    uploader = threading.Thread(target=_slow_upload,
+                                args=(workers_api.url, answers, sent))
+    uploader.start()
+    assert sent.wait(10)
+
+    workers_api.rewrite_config({'DEFAULT': {'http_keepalive': 'false'}})
+    with Prober(workers_api.url) as prober:
+        workers_api.process.send_signal(signal.SIGHUP)
+        # The new workers answer with the new configuration: every
+        # answer closes its connection.
+        assert _wait(lambda: prober.closing >= 20, 60), workers_api.log()
+        uploader.join(60)
+    after = _workers(workers_api)
+
+    assert prober.failures == [], prober.failures
+    assert not set(before) & set(after), (before, after)
+    assert _wait(lambda: all(processes.gone(pid) for pid in before), 30)
+    # The upload begun before the reload finished on its old worker.
+    assert answers and answers[0].status_code == 201, answers
+    assert answers[0].json()['image']['size'] == 31 * 65536
+    assert workers_api.process.poll() is None
+
+
+@pytest.mark.parametrize('broken, logged', [
+    # Refused by the parent: the TLS pair does not load.
+    ({'DEFAULT': {'cert_file': '/nonexistent.pem'}},
+     'Reloaded configuration refused'),
+    # Accepted by the parent, but the new workers cannot load the
+    # application: they exit, the old ones go on.
+    ({'paste_deploy': {'flavor': 'no-such-flavor'}},
+     'did not start (exited)'),
+])
+def test_sighup_with_a_broken_configuration_keeps_the_workers(
+        workers_api, broken, logged):
+    before = _workers(workers_api)
+    workers_api.rewrite_config(broken)
+    with Prober(workers_api.url) as prober:
+        workers_api.process.send_signal(signal.SIGHUP)
+        assert _wait(lambda: logged in workers_api.log(), 60), \
+            workers_api.log()
+        time.sleep(1)
+
+    assert prober.failures == [] and prober.answers > 0, prober.failures
+    assert _workers(workers_api) == before
+    assert workers_api.process.poll() is None
+
+
+def test_sighup_does_not_end_a_single_process_server():
+    server = test_server.Server().start()
+    try:
+        server.process.send_signal(signal.SIGHUP)
+        assert _wait(lambda: 'SIGHUP ignored' in server.log(), 10), \
+            server.log()
+        assert requests.get(server.url + '/versions',
+                            timeout=10).status_code == 200
+        assert server.process.poll() is None
+    finally:
+        server.stop()
+
+
+def test_sighup_applies_a_new_certificate(pki, tmp_path):
+    # A second CA and server pair: after the reload, clients that trust
+    # only the new CA are served, and the old certificate is no longer
+    # presented.
+    renewed = Pki(str(tmp_path))
+    server = _start_tls(pki, {'workers': 2})
+    try:
+        url = _https(server) + '/versions'
+        assert requests.get(url, verify=pki.ca, timeout=10).ok
+        server.rewrite_config({'DEFAULT': {
+            'cert_file': renewed.server_cert,
+            'key_file': renewed.server_key}})
+        server.process.send_signal(signal.SIGHUP)
+
+        def served_by_new():
+            try:
+                return requests.get(url, verify=renewed.ca, timeout=10).ok
+            except requests.exceptions.SSLError:
+                return False
+        assert _wait(served_by_new, 60), server.log()
+        # Once the old workers are gone, nothing presents the old
+        # certificate.
+        assert _wait(lambda: server.log().count(
+            'of the previous configuration stopped') == 2, 60), server.log()
+        for _ in range(5):
+            with pytest.raises(requests.exceptions.SSLError):
+                requests.get(url, verify=pki.ca, timeout=10)
+    finally:
+        server.stop()
