@@ -40,6 +40,8 @@ def test_runs_the_standalone_server_as_its_own_user():
     assert _service('User') == ['glance-lite']
     assert _service('Group') == ['glance-lite']
     assert _service('Restart') == ['on-failure']
+    # systemctl reload sends SIGHUP: with workers, a reload in place.
+    assert _service('ExecReload') == ['/bin/kill -HUP $MAINPID']
     assert ('Install', 'WantedBy', 'multi-user.target') in _directives()
 
 
