@@ -70,6 +70,13 @@ step "bandit (medium and high severity) on glance_lite"
 step "etc/glance-lite.conf.sample is up to date"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# pytest's temporary directories of this run, apart from those of any
+# other pytest on the machine: each pytest that starts takes the others'
+# right to cross /tmp/pytest-of-<user> away (chmod 0700), and the services
+# that tests run as another user (Apache, uWSGI) read files the tests put
+# under their tmp_path (tests/server.py, _share_test_files).
+export PYTEST_DEBUG_TEMPROOT="$tmp/pytest"
+mkdir "$PYTEST_DEBUG_TEMPROOT"
 # The generator logs (to stderr) every store driver it cannot load; show
 # that only when it fails.
 if .venv/bin/oslo-config-generator \

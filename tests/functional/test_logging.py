@@ -5,6 +5,7 @@ every line logged while a request is served, in both flavors."""
 import json
 import os
 import re
+import time
 
 import pytest
 import requests
@@ -56,6 +57,21 @@ def _requests_in_turn(srv, flavor):
             missing.headers['x-openstack-request-id'])
 
 
+def _wait_for_request_lines(read, request_ids, timeout=10):
+    """Wait until the log (``read()`` gives its text) has the request line
+    of each of ``request_ids``. A request's line is written once its
+    answer went out, so it may land just after the client has the answer;
+    stopping the server sooner (uWSGI stops its workers at once) would
+    test the stop, not the logging."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = read()
+        if all(re.search(r'status \d+ .*request_id %s' % i, text)
+               for i in request_ids):
+            return
+        time.sleep(0.1)
+
+
 def _from_first(lines, first_id, text=str):
     """The lines from the one naming first_id on: the test's own requests,
     not the ones the harness sent while waiting for the server (how many
@@ -93,6 +109,9 @@ def test_json_logging_sample_puts_the_request_id_on_every_request_line(
                                 'server_threads': 1},
                     'paste_deploy': {'flavor': flavor}})
     upload_id, last_id = _requests_in_turn(srv, flavor)
+    _wait_for_request_lines(
+        lambda: log_file.read_text() if log_file.exists() else '',
+        (upload_id, last_id))
     srv.stop(remove=False)  # every line written
 
     lines = log_file.read_text().splitlines()
@@ -136,6 +155,7 @@ def test_text_log_lines_of_a_request_carry_its_id(make_api):
     # the context's request id between brackets on each line.
     srv = make_api({'DEFAULT': {'server_threads': 1}})
     upload_id, last_id = _requests_in_turn(srv, 'noauth')
+    _wait_for_request_lines(srv.log, (upload_id, last_id))
     srv.stop(remove=False)
 
     lines = srv.log().splitlines()
