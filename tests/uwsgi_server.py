@@ -63,6 +63,8 @@ class UWSGI:
         self.workdir = tempfile.mkdtemp(prefix='glance-lite-uwsgi-')
         self.ini_file = os.path.join(self.workdir, 'uwsgi.ini')
         self.log_file = os.path.join(self.workdir, 'uwsgi.log')
+        # Writing "q" to it stops uWSGI gracefully.
+        self.master_fifo = os.path.join(self.workdir, 'uwsgi.fifo')
         self.config_dir = None
         if config_file is not None:
             self.config_file = config_file
@@ -102,6 +104,8 @@ class UWSGI:
                            'http-timeout'):
                 text = _replace(text, option, [])
         text = _replace(text, 'home', ['home = %s' % sys.prefix])
+        text = _replace(text, 'master-fifo',
+                        ['master-fifo = %s' % self.master_fifo])
         text = _replace(text, 'env', [
             'env = GLANCE_LITE_CONFIG_FILES=%s' % self.config_file])
         if os.geteuid() == 0:

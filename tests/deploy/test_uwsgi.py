@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import socket
+import threading
 import time
 
 from glanceclient import Client
@@ -241,3 +242,50 @@ def test_property_names_with_any_token_character_are_kept(uwsgi):
     assert answer.json()['image']['properties'] == {
         'hw.cpu_model': 'dotted', 'os_distro': 'underscore',
         'a~b+c!d': 'tokens', 'caf\u00e9': 'percent-encoded'}
+
+
+def test_a_graceful_stop_lets_an_upload_in_flight_finish():
+    # The sample's master-fifo: "q" stops uWSGI once its workers have
+    # finished their requests (what docs/deployment.md's systemd unit
+    # does on stop), unlike SIGTERM.
+    server = uwsgi_server.UWSGI().start()
+    try:
+        # Both workers serving first (lazy-apps: each loads the
+        # application after it is spawned): a worker still loading when
+        # the stop comes is left for the master's mercy time (60 s).
+        deadline = time.monotonic() + 60
+        while processes.tail(server.log_file, 1000).count(
+                'WSGI app 0 (mountpoint=\'\') ready') < 2:
+            assert time.monotonic() < deadline, server.logs()
+            time.sleep(0.1)
+        blocks = 30
+        answers = []
+        sent = threading.Event()
+
+        def body():
+            yield b'x' * 65536
+            sent.set()
+            for _ in range(blocks):
+                time.sleep(0.1)
+                yield b'x' * 65536
+
+        def post():
+            answers.append(requests.post(
+                server.url + '/v1/images', data=body(), timeout=60,
+                headers=dict(transfer.IMAGE_HEADERS, **{
+                    'x-image-meta-name': 'in flight at the stop'})))
+
+        uploader = threading.Thread(target=post)
+        uploader.start()
+        assert sent.wait(10)
+        with open(server.master_fifo, 'w') as fifo:
+            fifo.write('q')
+        uploader.join(60)
+        assert server.process.wait(timeout=60) == 0, server.logs()
+    finally:
+        server.stop()
+
+    assert answers and answers[0].status_code == 201, answers
+    image = answers[0].json()['image']
+    assert (image['status'], image['size']) == ('active',
+                                                (blocks + 1) * 65536)
