@@ -1,6 +1,7 @@
-"""The catalogue's PostgreSQL stops while requests are in flight (a crash:
-``pg_ctl stop -m immediate``; an orderly shutdown: ``-m fast``), then
-comes back on the same port. The API, never restarted:
+"""The catalogue's PostgreSQL or MariaDB stops while requests are in
+flight (a crash: ``pg_ctl stop -m immediate`` or SIGKILL of mariadbd; an
+orderly shutdown: ``-m fast`` or SIGTERM), then comes back on the same
+port. The API, never restarted:
 
 - answers 503 with a message to every request while the database is
   away (no 500, no request held past a bound);
@@ -10,8 +11,9 @@ comes back on the same port. The API, never restarted:
   left its image killed with no bytes in the store, and an upload whose
   body was still streaming when the database returned completed.
 
-The database is a private PostgreSQL instance (tests/pg_instance.py), so
-stopping it disturbs no other test. tests/db/test_database_down.py covers
+The database is a private PostgreSQL or MariaDB instance
+(tests/pg_instance.py, tests/mariadb_instance.py), so stopping it
+disturbs no other test. tests/db/test_database_down.py covers
 a database unreachable from the start and a connection cut by a relay.
 """
 
@@ -25,27 +27,37 @@ import uuid
 import pytest
 import requests
 
+from tests import mariadb_instance
 from tests import pg_instance
 from tests.reliability import image_checks
 from tests import server as test_server
 
-# Both rounds on one worker: one PostgreSQL cluster and server for both.
+# Every round on one worker: one database server and API per engine.
 pytestmark = pytest.mark.xdist_group('database-outage')
 TIMEOUT = 30  # no request may be held longer than this
 OUTAGE_SECONDS = 3
 CHUNK = 64 * 1024
 SUCCESS = {'GET': {200}, 'HEAD': {200}, 'POST': {201}, 'PUT': {200}}
+# Each engine's server and its stop modes: a crash, an orderly shutdown.
+ENGINES = {
+    'postgresql': (pg_instance.PostgresInstance,
+                   {'crash': 'immediate', 'clean': 'fast'}),
+    'mariadb': (mariadb_instance.MariaDBInstance,
+                {'crash': 'crash', 'clean': 'clean'}),
+}
 
 
 def _md5(data):
     return hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
-@pytest.fixture(scope='module')
-def outage_api():
-    """A server whose catalogue is a private PostgreSQL, migrated with
-    glance-lite-manage db sync as an operator would."""
-    with pg_instance.PostgresInstance() as pg:
+@pytest.fixture(scope='module', params=sorted(ENGINES))
+def outage_api(request):
+    """A server whose catalogue is a private PostgreSQL or MariaDB,
+    migrated with glance-lite-manage db sync as an operator would; the
+    database server's stop modes."""
+    instance, modes = ENGINES[request.param]
+    with instance() as pg:
         url = pg.create_database('glance')
         srv = test_server.Server({'database': {
             'connection': url, 'max_retries': 1, 'retry_interval': 1}})
@@ -53,7 +65,7 @@ def outage_api():
             synced = srv.manage('db', 'sync')
             assert synced.returncode == 0, synced.stderr
             srv.start()
-            yield srv, pg
+            yield srv, pg, modes
         finally:
             srv.stop()
 
@@ -170,9 +182,9 @@ def _create(session, url, headers, data=None):
     return response.json()['image']
 
 
-@pytest.mark.parametrize('mode', ['immediate', 'fast'])
+@pytest.mark.parametrize('mode', ['crash', 'clean'])
 def test_database_stopped_mid_run(outage_api, mode):
-    srv, pg = outage_api
+    srv, pg, modes = outage_api
     session = requests.Session()
     # What an earlier round left, checked then.
     live_sizes = srv.stored_sizes()
@@ -210,7 +222,7 @@ def test_database_stopped_mid_run(outage_api, mode):
             _wait(lambda: {failing['id'], surviving['id']} <= set(
                 srv.stored_files()), 'the uploads to start')
 
-            pg.stop(mode)
+            pg.stop(modes[mode])
             traffic.phase = 'outage'
             database_down.set()
             time.sleep(OUTAGE_SECONDS)
