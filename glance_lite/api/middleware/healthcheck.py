@@ -45,7 +45,8 @@ class StoresHealthcheck(pluginbase.HealthcheckBaseExtension):
     """
 
     def healthcheck(self, server_port):
-        if not self._conf_get('detailed'):
+        # The Healthcheck app has registered and (from paste) set it.
+        if not self.oslo_conf.healthcheck.detailed:
             # An empty reason is left out of the plain answer.
             return pluginbase.HealthcheckResult(available=True, reason='')
         states = health.states()
