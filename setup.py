@@ -43,10 +43,16 @@ setuptools.setup(
         ],
         # glance_store's drivers with glance_lite's upload (and, for the
         # file store, download) paths; glance_lite.store.configure names
-        # them for "stores = file" and "s3" (docs/stores.md).
+        # them for "stores = file", "s3" and "swift" (docs/stores.md).
         'glance_store.drivers': [
             'glance_lite.file = glance_lite.store.local:Store',
             'glance_lite.s3 = glance_lite.store.s3:Store',
+            'glance_lite.swift = glance_lite.store.swift:Store',
+        ],
+        # /healthcheck's detail view of the stores (docs/stores.md).
+        'oslo.middleware.healthcheck': [
+            'glance_lite_stores = '
+            'glance_lite.api.middleware.healthcheck:StoresHealthcheck',
         ],
     },
 )

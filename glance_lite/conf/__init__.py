@@ -18,6 +18,7 @@ from glance_lite.conf import notifications
 from glance_lite.conf import paste
 from glance_lite.conf import scrubber
 from glance_lite.conf import server
+from glance_lite.conf import store_requests
 
 CONF = cfg.CONF
 
@@ -27,6 +28,7 @@ notifications.register_opts(CONF)
 paste.register_opts(CONF)
 scrubber.register_opts(CONF)
 server.register_opts(CONF)
+store_requests.register_opts(CONF)
 logging.register_options(CONF)
 db_options.set_defaults(CONF)
 # glance_store's DEBUG lines name the files and URIs of image data (which

@@ -18,6 +18,7 @@ import collections
 import errno
 from importlib import metadata as importlib_metadata
 import os
+import threading
 import urllib.parse
 
 import glance_store
@@ -29,6 +30,7 @@ from oslo_log import log as logging
 
 from glance_lite.common import exception
 from glance_lite.store import external
+from glance_lite.store import health
 from glance_lite.store import local
 
 CONF = cfg.CONF
@@ -45,7 +47,11 @@ EXTERNAL_SCHEMES = external.ALLOWED_SCHEMES
 # drivers, by the name of glance_store's driver they replace in
 # ``[glance_store] stores``. Names of glance_store's own other entry
 # points (``glance.store.filesystem.Store``, ...) still load its drivers.
-DRIVER_ENTRY_POINTS = {'file': 'glance_lite.file', 's3': 'glance_lite.s3'}
+DRIVER_ENTRY_POINTS = {'file': 'glance_lite.file', 's3': 'glance_lite.s3',
+                       'swift': 'glance_lite.swift'}
+# The remote stores whose health is followed (health.py), by the scheme
+# their location URIs start with.
+REMOTE_STORES = ('swift', 's3')
 
 
 def configure():
@@ -63,6 +69,66 @@ def configure():
     _create_stores()
     glance_store.verify_default_store()
     _guard_http_store()
+    _probe_remote_stores()
+
+
+def request_bound():
+    """Seconds a request-path call to a remote store may take at most
+    when the store is down: its attempts, and the back-off between them
+    (standard botocore, swiftclient's: up to 2 s for the first)."""
+    limits = CONF.store_requests
+    return (limits.retries + 1) * limits.timeout + 2.0 * limits.retries
+
+
+def _probe_remote_stores():
+    """Reach each loaded swift and s3 store and authenticate once, for
+    the log and /healthcheck (health.probe): bounded, never fatal."""
+    health.forget()
+    checks = {}
+    for name in REMOTE_STORES:
+        if name in known_schemes():
+            check = getattr(glance_store.get_store_from_scheme(name),
+                            'check_access', None)
+            if check is not None:
+                checks[name] = check
+    if checks:
+        health.probe(checks, request_bound())
+
+
+def _remote_name(scheme):
+    """'swift' or 's3' for a scheme of those stores (swift+config,
+    s3+https, ...), else None."""
+    base = (scheme or '').split('+', 1)[0].lower()
+    return base if base in REMOTE_STORES else None
+
+
+def _unavailable(failure, what):
+    """The StoreUnavailable for a health.Failure of a store call."""
+    if failure.state == health.CANNOT_AUTHENTICATE:
+        return exception.StoreUnavailable(
+            "The image store is unavailable: the service cannot "
+            "authenticate to it.")
+    return exception.StoreUnavailable(what)
+
+
+def _outage(scheme, error):
+    """The health.Failure of a remote store behind ``error`` (recorded
+    and logged), or None."""
+    name = _remote_name(scheme)
+    if name is None or isinstance(error, exception.GlanceLiteError):
+        return None
+    failure = health.classify(name, error)
+    if failure is not None:
+        health.record_failure(name, failure)
+        LOG.error("Store %s: %s (%s); check %s", name, failure.state,
+                  type(error).__name__, failure.option)
+    return failure
+
+
+def _reached(scheme):
+    name = _remote_name(scheme)
+    if name is not None:
+        health.record(name, health.OK)
 
 
 def _create_stores():
@@ -191,11 +257,30 @@ def add(image_id, data, scheme=None):
         # The data there is not ours to remove.
         raise exception.Conflict("Attempt to upload duplicate image.")
     except BaseException as e:
+        failure = _outage(scheme, e)
         # Drivers remove what they wrote for most errors, not all (the
         # file driver keeps it on EACCES); make sure nothing is left.
-        _remove_data_of(store, image_id)
+        if failure is None:
+            _remove_data_of(store, image_id)
+        else:
+            _remove_within_bound(store, image_id)
+            raise _unavailable(failure, "The image store is unavailable; "
+                                        "try again later.")
         raise _add_error(e, scheme, image_id)
+    _reached(scheme)
     return url, size, checksum, metadata
+
+
+def _remove_within_bound(store, image_id):
+    """``_remove_data_of`` after the store failed: a store that is down
+    fails the clean-up too, after its own timeouts; the answer waits at
+    most one timeout for it, and the clean-up goes on in the background
+    (what it cannot remove it logs; clean-stale finds the pieces)."""
+    cleanup = threading.Thread(target=_remove_data_of,
+                               args=(store, image_id), daemon=True,
+                               name='store-cleanup-%s' % image_id)
+    cleanup.start()
+    cleanup.join(CONF.store_requests.timeout)
 
 
 def _add_error(e, scheme, image_id):
@@ -231,10 +316,11 @@ def get(url):
     :raises: NotFound, StoreUnavailable, or Invalid (store cannot serve
         reads).
     """
+    scheme = url.split('://', 1)[0] if '://' in url else ''
     try:
         # No chunk_size: glance_store's file driver then reports the chunk
         # size as the image size.
-        return glance_store.get_from_backend(url)
+        answer = glance_store.get_from_backend(url)
     except external.ForbiddenDestination as e:
         # The source (or where it now redirects or resolves to) is no
         # longer allowed.
@@ -253,9 +339,15 @@ def get(url):
     except Exception as e:
         # Remote stores fail in many ways (timeouts, bad answers); none is
         # the client's fault and none may leak the URI.
+        failure = _outage(scheme, e)
+        if failure is not None:
+            raise _unavailable(
+                failure, "The store holding the image data is unavailable.")
         LOG.error("Store failed to open image data: %s", type(e).__name__)
         raise exception.StoreUnavailable(
             "The store holding the image data is unavailable.")
+    _reached(scheme)
+    return answer
 
 
 def open_file(chunks):
@@ -302,8 +394,10 @@ def delete(url):
 
     :raises: Forbidden, Conflict (data in use) or StoreUnavailable.
     """
+    scheme = url.split('://', 1)[0] if '://' in url else ''
     try:
         glance_store.delete_from_backend(url)
+        _reached(scheme)
     except (store_exc.NotFound, store_exc.StoreDeleteNotSupported,
             NotImplementedError):
         LOG.info("Image data already absent or not deletable; skipped.")
@@ -314,6 +408,10 @@ def delete(url):
     except Exception as e:
         # A remote store that cannot be reached or answers an error: the
         # data is still there, so the caller must not forget the image.
+        failure = _outage(scheme, e)
+        if failure is not None:
+            raise _unavailable(
+                failure, "The store holding the image data is unavailable.")
         LOG.error("Store failed to delete image data: %s", type(e).__name__)
         raise exception.StoreUnavailable(
             "The store holding the image data is unavailable.")

@@ -21,7 +21,12 @@ empty object, as S3 cannot complete a multipart upload of no parts.
 
 The S3 client is built here from the ``[glance_store]`` options, with
 boto3's public API: the driver's own client factory is private and its
-signature changes between glance_store releases.
+signature changes between glance_store releases. It is bounded by
+``[store_requests] timeout`` and ``retries`` (botocore's defaults, 60 s
+to connect and to read and five attempts, held a request to a
+black-holed S3 for minutes), so reads, sizes and deletes use it too
+(:meth:`Store.get`, :meth:`Store.get_size`, :meth:`Store.delete`): the
+driver's would build its own, unbounded, client.
 """
 
 from concurrent import futures
@@ -32,14 +37,18 @@ from boto3 import session as boto_session
 from botocore import client as boto_client
 from botocore import exceptions as boto_exceptions
 from botocore import utils as boto_utils
+import glance_store
 from glance_store._drivers import s3 as s3_driver
 from glance_store import capabilities
+from glance_store.common import utils as store_utils
 from glance_store import driver as store_driver
 from glance_store import exceptions as store_exc
+from oslo_config import cfg
 from oslo_log import log as logging
 
 from glance_lite.common import exception
 
+CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 # Bytes per read from the request while a part is assembled.
@@ -95,8 +104,13 @@ class Store(s3_driver.Store):
                 and not boto_utils.check_dns_name(settings['bucket'])):
             raise boto_exceptions.InvalidDNSNameError(
                 bucket_name=settings['bucket'])
+        limits = CONF.store_requests
         config = boto_client.Config(
             s3={'addressing_style': settings['url_format']},
+            connect_timeout=limits.timeout, read_timeout=limits.timeout,
+            # total_max_attempts counts the first attempt too.
+            retries={'mode': 'standard',
+                     'total_max_attempts': limits.retries + 1},
             **settings['checksums'])
         region, endpoint = None, None
         aws_region = s3_driver.get_s3_location(settings['host'])
@@ -113,6 +127,53 @@ class Store(s3_driver.Store):
             service_name='s3', endpoint_url=endpoint, region_name=region,
             use_ssl=settings['scheme'] == 's3+https',
             verify=settings['cacert'] or None, config=config)
+
+    @capabilities.check
+    def get(self, location, offset=0, chunk_size=None, context=None):
+        """The driver contract's get (whole object, as the driver's),
+        through the bounded client, in one request."""
+        loc = location.store_location
+        try:
+            answer = self.s3_client().get_object(Bucket=loc.bucket,
+                                                 Key=loc.key)
+        except boto_exceptions.ClientError as e:
+            if _not_found(e):
+                raise store_exc.NotFound(image=loc.key)
+            raise
+        size = answer['ContentLength']
+        return _Chunks(store_utils.chunkiter(answer['Body'],
+                                             self.READ_CHUNKSIZE),
+                       size), size
+
+    def get_size(self, location, context=None):
+        """The object's size (NotFound if it does not exist)."""
+        loc = location.store_location
+        try:
+            return self.s3_client().head_object(
+                Bucket=loc.bucket, Key=loc.key)['ContentLength']
+        except boto_exceptions.ClientError as e:
+            if _not_found(e):
+                raise store_exc.NotFound(image=loc.key)
+            raise
+
+    @capabilities.check
+    def delete(self, location, context=None):
+        """Delete the object (NotFound if it does not exist)."""
+        loc = location.store_location
+        client = self.s3_client()
+        if not _object_exists(client, loc.bucket, loc.key):
+            raise store_exc.NotFound(image=loc.key)
+        client.delete_object(Bucket=loc.bucket, Key=loc.key)
+
+    def check_access(self):
+        """Reach S3 and have the credentials checked once (a HEAD of the
+        bucket: 404 is fine, the first upload may create it); raises the
+        client's error otherwise."""
+        try:
+            self.s3_client().head_bucket(Bucket=self.lite_settings['bucket'])
+        except boto_exceptions.ClientError as e:
+            if not _not_found(e):
+                raise
 
     def get_store_location_class(self):
         # The driver finds its location class in its own module by name.
@@ -146,6 +207,21 @@ class Store(s3_driver.Store):
                     UploadId=upload['UploadId'])
                 removed = True
         return removed
+
+
+class _Chunks(glance_store.Indexable):
+    """The chunks of an object being read, as the driver returns them."""
+
+    def another(self):
+        try:
+            return next(self.wrapped)
+        except StopIteration:
+            return b''
+
+
+def _not_found(error):
+    return error.response.get('Error', {}).get('Code') in (
+        '404', 'NoSuchKey', 'NoSuchBucket', 'NotFound')
 
 
 def _checksum_settings(options):

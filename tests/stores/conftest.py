@@ -15,6 +15,7 @@ import pytest
 import swiftclient
 
 from tests.integration.conftest import keystone  # noqa: F401 - fixture
+from tests import relay as relay_mod
 from tests import server as test_server
 from tests import swift_server
 
@@ -24,6 +25,8 @@ BUCKET = 'glance-s3'
 # Segments (Swift) and parts (S3) of this many MiB: the smallest S3
 # allows, so that the small images of the failure tests are segmented too.
 SEGMENT_MB = 5
+# Parts the S3 store sends side by side, behind the relay.
+S3_THREADS = 4
 
 
 def pytest_collection_modifyitems(items):
@@ -92,6 +95,31 @@ def api(swift):
     srv.stop()
 
 
+@pytest.fixture
+def relayed(swift):
+    """A glance-lite-api whose swift and s3 stores reach the Swift proxy
+    through a TCP relay the test can break."""
+    port = int(swift.proxy_url.rsplit(':', 1)[1])
+    relay = relay_mod.TcpRelay('127.0.0.1', port)
+    relay.start()
+    relay_url = 'http://127.0.0.1:%d' % relay.port
+    config = store_config(swift, swift.keystone)
+    config.update({
+        # The storage URL from Keystone's catalog, through the relay.
+        'swift_store_endpoint': relay_url + swift.account_url[
+            len(swift.proxy_url):],
+        's3_store_host': relay_url,
+        's3_store_thread_pools': S3_THREADS,
+    })
+    srv = test_server.Server({'glance_store': config}).start()
+    srv.keystone_password = swift.keystone.glance.password
+    try:
+        yield srv, relay
+    finally:
+        srv.stop()
+        relay.cut()
+
+
 @pytest.fixture(scope='session')
 def swift_client(swift):
     """python-swiftclient on the account glance_store writes to."""
@@ -133,8 +161,11 @@ def stored_names(store, image_id, swift_client, s3_client, s3_swift_client,
             if getattr(e, 'http_status', None) == 404:
                 return []
             raise
-    names = [o['Key'] for o in s3_client.list_objects_v2(
-        Bucket=bucket, Prefix=image_id).get('Contents', [])]
+    try:
+        names = [o['Key'] for o in s3_client.list_objects_v2(
+            Bucket=bucket, Prefix=image_id).get('Contents', [])]
+    except s3_client.exceptions.NoSuchBucket:
+        return []  # the bucket is made by the first upload
     names += ['upload:' + u['Key'] for u in s3_client.list_multipart_uploads(
         Bucket=bucket, Prefix=image_id).get('Uploads', [])]
     try:

@@ -10,39 +10,11 @@ import time
 import pytest
 import requests
 
-from tests import relay as relay_mod
-from tests import server as test_server
 from tests.stores import conftest as stores
 from tests.stores import test_object_stores as common
 
 MIB = common.MIB
-# Parts the S3 store sends side by side, behind the relay.
-S3_THREADS = 4
-
-
-@pytest.fixture
-def relayed(swift):
-    """A glance-lite-api whose swift and s3 stores reach the Swift proxy
-    through a TCP relay the test can break."""
-    port = int(swift.proxy_url.rsplit(':', 1)[1])
-    relay = relay_mod.TcpRelay('127.0.0.1', port)
-    relay.start()
-    relay_url = 'http://127.0.0.1:%d' % relay.port
-    config = stores.store_config(swift, swift.keystone)
-    config.update({
-        # The storage URL from Keystone's catalog, through the relay.
-        'swift_store_endpoint': relay_url + swift.account_url[
-            len(swift.proxy_url):],
-        's3_store_host': relay_url,
-        's3_store_thread_pools': S3_THREADS,
-    })
-    srv = test_server.Server({'glance_store': config}).start()
-    srv.keystone_password = swift.keystone.glance.password
-    try:
-        yield srv, relay
-    finally:
-        srv.stop()
-        relay.cut()
+S3_THREADS = stores.S3_THREADS
 
 
 class BreakingPayload(common.Payload):
