@@ -14,6 +14,7 @@ import webob
 
 from glance_lite.api import image_headers
 from glance_lite.api import list_params
+from glance_lite.api.middleware import cache as cache_filter
 from glance_lite.api import policy
 from glance_lite.api import sendfile
 from glance_lite.api import serialization
@@ -131,6 +132,17 @@ def _attach_source(req, image, meta, source, size, has_body,
         store_name=meta.store, size=size, updating=updating)
 
 
+def _both(first, second):
+    """One on_sent callback calling ``first``, then ``second`` (if any)."""
+    if second is None:
+        return first
+
+    def on_sent(count):
+        first(count)
+        second(count)
+    return on_sent
+
+
 class ImagesController:
 
     def index(self, req):
@@ -172,7 +184,12 @@ class ImagesController:
             image = access.get_visible_image(context, image_id)
         except exception.ImageNotFound:
             image = None
+        cache = req.environ.get(cache_filter.ENV_KEY)
         if image is None or image['status'] != image_status.ACTIVE:
+            if image is not None and cache is not None:
+                # No node may serve it now; an entry is refilled if the
+                # image becomes active again.
+                cache.remove(image_id)
             # Policy refuses before the image's status does.
             policy.authorize(context, 'download_image')
             if image is None:
@@ -186,14 +203,27 @@ class ImagesController:
         response = webob.Response(status=200,
                                   content_type='application/octet-stream',
                                   charset=None)
-        chunks, size = images.open_data(image)
+        # A hit and a miss differ only in where the body comes from (spec
+        # §20.5): every check above and every header below is the same.
+        cached = cache.open_entry(image) if cache is not None else None
+        if cached is not None:
+            size = cached.size
+            chunks = None
+        else:
+            chunks, size = images.open_data(image)
         on_sent = notifications.download_reporter(context, image, size,
                                                   req.remote_addr)
-        if chunks is None:
+        if cached is not None:
+            response.app_iter = sendfile.file_body(
+                req.environ, cached.file, size,
+                _both(cached.sent, on_sent))
+        elif chunks is None:
             response.body = b''
             if on_sent is not None:
                 on_sent(0)
         else:
+            if cache is not None:
+                chunks = cache.filling(image, chunks)
             response.app_iter = sendfile.body(req.environ, chunks, size,
                                               on_sent)
         image = dict(protections.readable(context, image), size=size)

@@ -26,21 +26,27 @@ class ImageFile:
     sendfile, ``read`` for a server that iterates it, ``seek`` for one that
     moves the position past what it sent (Python's ``socket.sendfile``),
     ``close`` closes the file, then runs the callbacks added with
-    :meth:`on_close`. ``sent`` is the position reached when it closed."""
+    :meth:`on_close`. ``sent`` is the position reached when it closed, or
+    the whole size when the server took the file by its descriptor alone
+    (uWSGI's and mod_wsgi's sendfile leave the position where it was):
+    the bytes handed to the server, as for a chunk iterator."""
 
     def __init__(self, f, size):
         self._file = f
         self.size = size
         self.sent = 0
+        self._moved = False
         self._callbacks = []
 
     def fileno(self):
         return self._file.fileno()
 
     def read(self, size=-1):
+        self._moved = True
         return self._file.read(size)
 
     def seek(self, offset, whence=0):
+        self._moved = True
         return self._file.seek(offset, whence)
 
     def tell(self):
@@ -53,7 +59,9 @@ class ImageFile:
         callbacks, self._callbacks = self._callbacks, []
         try:
             if not self._file.closed:
-                self.sent = self._file.tell()
+                position = self._file.tell()
+                self.sent = (position if self._moved or position
+                             else self.size)
             self._file.close()
         finally:
             for callback in callbacks:
@@ -96,6 +104,30 @@ def body(environ, chunks, size, on_sent=None):
     opened = store.open_file(chunks) if file_wrapper else None
     if opened is None:
         return chunks if on_sent is None else CountedBody(chunks, on_sent)
+    return _wrapped(environ, file_wrapper, opened, size, on_sent)
+
+
+def file_body(environ, f, size, on_sent=None):
+    """The response body for ``size`` bytes of the open file ``f`` (a
+    complete entry of the image cache): the server's file wrapper when it
+    has one, else the file read in blocks; ``f`` is closed with the body.
+    """
+    file_wrapper = environ.get('wsgi.file_wrapper')
+    if file_wrapper is not None:
+        return _wrapped(environ, file_wrapper, f, size, on_sent)
+    return CountedBody(_blocks(f), on_sent or (lambda count: None))
+
+
+def _blocks(f):
+    with f:
+        while True:
+            block = f.read(BLOCK_SIZE)
+            if not block:
+                return
+            yield block
+
+
+def _wrapped(environ, file_wrapper, opened, size, on_sent):
     image_file = ImageFile(opened, size)
     if on_sent is not None:
         image_file.on_close(lambda: on_sent(image_file.sent))

@@ -8,6 +8,9 @@
 - ``images scrub [--daemon [--wakeup-time S]]``, ``images restore ID``,
   ``db purge [--age-in-days N] [--max-rows M]``: the data and records a
   delayed delete leaves (spec §22.7).
+- ``cache list | list-queued | queue ID | dequeue ID | delete ID | prune |
+  clean [--stall-time S] | prefetch``: this node's image cache (spec
+  §20.9), in image_cache_dir; safe while the API serves.
 
 Exit status: 0 done (or consistent), 1 inconsistencies found and left,
 2 the command cannot run (bad argument, a store that cannot be listed).
@@ -26,6 +29,8 @@ from oslo_utils import timeutils
 from glance_lite.common import exception
 from glance_lite import conf as glance_conf
 from glance_lite.db import migration
+from glance_lite.image import cache as image_cache
+from glance_lite.image import cache_maintenance
 from glance_lite.image import maintenance
 from glance_lite.image import scrub
 from glance_lite import store
@@ -207,6 +212,133 @@ def _db_purge_images_table():
     return 1
 
 
+CACHE_HELP = (
+    'The image cache of this node (image_cache_dir), as the API\'s caching '
+    'flavors use it; every command is safe while the API serves.')
+CACHE_PRUNE_HELP = (
+    'Remove the least recently accessed entries until the complete entries '
+    'fit in image_cache_max_size.')
+CACHE_CLEAN_HELP = (
+    'Remove failed fills, fills of processes that died, fills in progress '
+    'for longer than the stall time, and entries of images that are '
+    'deleted, unknown or not active.')
+CACHE_PREFETCH_HELP = (
+    'Cache every queued image, oldest first (a few at a time): active ones '
+    'are filled with their checksum verified and dequeued; deleted or '
+    'unknown ones are dequeued; others stay queued. Exit 1 if a fetch '
+    'failed.')
+
+
+def _open_cache():
+    try:
+        return image_cache.ImageCache(
+            CONF.image_cache_dir, CONF.image_cache_max_size,
+            CONF.image_cache_stall_time, CONF.image_cache_sqlite_db)
+    except image_cache.CacheUnusable as e:
+        raise exception.Invalid('image_cache_dir is not usable: %s' % e)
+
+
+def _cache_image_id():
+    image_id = CONF.command.image_id
+    if not image_cache.is_image_id(image_id):
+        raise exception.Invalid('Not an image id: %r' % image_id[:64])
+    return image_id
+
+
+def _cache_list():
+    entries = _open_cache().entries()
+    for entry in entries:
+        print('%(image_id)s %(size)d bytes, %(hits)d hit(s), last accessed '
+              '%(last_accessed).0f' % entry)
+    print('%d cached image(s), %d bytes.' % (
+        len(entries), sum(e['size'] for e in entries)))
+    return 0
+
+
+def _cache_list_queued():
+    queued = _open_cache().queued()
+    for image_id in queued:
+        print(image_id)
+    print('%d queued image(s).' % len(queued))
+    return 0
+
+
+def _cache_queue():
+    image_id = _cache_image_id()
+    queued = cache_maintenance.queue(_open_cache(), image_id)
+    print('%s %s' % (image_id, 'queued' if queued else
+                     'already cached, being cached or queued'))
+    return 0
+
+
+def _cache_dequeue():
+    image_id = _cache_image_id()
+    done = _open_cache().dequeue(image_id)
+    print('%s %s' % (image_id, 'dequeued' if done else 'was not queued'))
+    return 0
+
+
+def _cache_delete():
+    image_id = _cache_image_id()
+    done = _open_cache().remove(image_id)
+    print('%s %s' % (image_id, 'removed' if done else 'was not cached'))
+    return 0
+
+
+def _cache_prune():
+    for image_id, size in _open_cache().prune():
+        print('%s removed (%d bytes)' % (image_id, size))
+    return 0
+
+
+def _cache_clean():
+    cache = _open_cache()
+    for what, name in cache.clean(CONF.command.stall_time):
+        print('%s removed (%s fill)' % (name, what))
+    for image_id, reason in cache_maintenance.remove_unservable(cache):
+        print('%s removed (%s)' % (image_id, reason))
+    return 0
+
+
+def _cache_prefetch():
+    store.configure()
+    outcomes = cache_maintenance.prefetch(_open_cache())
+    for outcome in outcomes:
+        print('%s %s' % (outcome.image_id, outcome.outcome))
+    return 1 if any(outcome.failed for outcome in outcomes) else 0
+
+
+def _add_cache_commands(subparsers):
+    cache = subparsers.add_parser('cache', help=CACHE_HELP,
+                                  description=CACHE_HELP)
+    commands = cache.add_subparsers(dest='cache_command')
+    commands.required = True
+    for name, func, help_text in (
+            ('list', _cache_list, 'List the complete entries.'),
+            ('list-queued', _cache_list_queued,
+             'List the prefetch queue, oldest first.'),
+            ('prune', _cache_prune, CACHE_PRUNE_HELP),
+            ('prefetch', _cache_prefetch, CACHE_PREFETCH_HELP)):
+        parser = commands.add_parser(name, help=help_text,
+                                     description=help_text)
+        parser.set_defaults(func=func)
+    for name, func, help_text in (
+            ('queue', _cache_queue,
+             'Queue an active image for prefetching.'),
+            ('dequeue', _cache_dequeue, 'Remove an image from the queue.'),
+            ('delete', _cache_delete, 'Remove an image\'s entry.')):
+        parser = commands.add_parser(name, help=help_text,
+                                     description=help_text)
+        parser.add_argument('image_id', metavar='IMAGE_ID')
+        parser.set_defaults(func=func)
+    clean = commands.add_parser('clean', help=CACHE_CLEAN_HELP,
+                                description=CACHE_CLEAN_HELP)
+    clean.add_argument('--stall-time', type=int, metavar='S',
+                       help='Seconds after which a fill in progress is '
+                            'removed (default: image_cache_stall_time).')
+    clean.set_defaults(func=_cache_clean)
+
+
 def _add_commands(subparsers):
     db = subparsers.add_parser('db', help='Catalogue database schema.')
     db_commands = db.add_subparsers(dest='db_command')
@@ -269,6 +401,8 @@ def _add_commands(subparsers):
                        help='Remove orphans and drop bad locations.')
     check.set_defaults(func=_store_check)
 
+    _add_cache_commands(subparsers)
+
 
 def main(argv=None):
     CONF.register_cli_opt(cfg.SubCommandOpt('command', handler=_add_commands))
@@ -283,6 +417,9 @@ def main(argv=None):
     except (exception.Invalid, store.EnumerationUnsupported) as e:
         print('glance-lite-manage: %s' % e.msg, file=sys.stderr)
         return 2
+    except exception.NotFound as e:
+        print('glance-lite-manage: %s' % e.msg, file=sys.stderr)
+        return 1
 
 
 if __name__ == '__main__':

@@ -12,6 +12,7 @@ from oslo_db import options as db_options
 from oslo_log import log as logging
 
 from glance_lite.conf import api
+from glance_lite.conf import cache
 from glance_lite.conf import cors
 from glance_lite.conf import image_format
 from glance_lite.conf import notifications
@@ -23,6 +24,7 @@ from glance_lite.conf import store_requests
 CONF = cfg.CONF
 
 api.register_opts(CONF)
+cache.register_opts(CONF)
 image_format.register_opts(CONF)
 notifications.register_opts(CONF)
 paste.register_opts(CONF)

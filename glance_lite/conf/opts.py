@@ -2,6 +2,7 @@
 
 from glance_lite import conf
 from glance_lite.conf import api
+from glance_lite.conf import cache
 from glance_lite.conf import image_format
 from glance_lite.conf import notifications
 from glance_lite.conf import paste
@@ -11,9 +12,9 @@ from glance_lite.conf import store_requests
 
 
 def list_opts():
-    return (api.list_opts() + image_format.list_opts() +
-            notifications.list_opts() + paste.list_opts() +
-            scrubber.list_opts() + server.list_opts() +
+    return (api.list_opts() + cache.list_opts() +
+            image_format.list_opts() + notifications.list_opts() +
+            paste.list_opts() + scrubber.list_opts() + server.list_opts() +
             store_requests.list_opts())
 
 

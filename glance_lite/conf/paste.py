@@ -5,6 +5,15 @@ from oslo_config import cfg
 paste_deploy_group = cfg.OptGroup('paste_deploy',
                                   title='Paste pipeline selection')
 
+# The image cache suffixes of the flavors (spec §20.1).
+_CACHE_FLAVORS = [
+    ('caching', 'that flavor, image downloads served through the image '
+                'cache (image_cache_dir)'),
+    ('cachemanagement', 'that flavor with the image cache and its '
+                        'management API (/v1/cached_images, '
+                        '/v1/queued_images)'),
+]
+
 paste_deploy_opts = [
     cfg.StrOpt('flavor', default='noauth',
                choices=[('noauth', 'every caller is an admin with no owner '
@@ -15,7 +24,12 @@ paste_deploy_opts = [
                                          'behind a trusted proxy'),
                         ('keystone', 'tokens validated by keystonemiddleware '
                                      'against Keystone, configured in '
-                                     '[keystone_authtoken]')],
+                                     '[keystone_authtoken]')] + [
+                   ('%s+%s' % (auth, cache), what)
+                   for auth in ('noauth', 'trusted-auth', 'keystone')
+                   for cache, what in _CACHE_FLAVORS] + [
+                   (cache, 'Glance\'s name of noauth+%s' % cache)
+                   for cache, _what in _CACHE_FLAVORS],
                help='Pipeline of the paste file to serve: '
                     '"glance-lite-api-<flavor>".'),
     cfg.StrOpt('config_file',

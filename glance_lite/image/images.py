@@ -239,6 +239,16 @@ def check_downloadable(image):
         raise exception.NotFound("Image %s is not active" % image['id'])
 
 
+def check_queueable(image):
+    """Only an active image can be queued for caching (spec §20.8).
+
+    :raises Invalid: it is in any other status.
+    """
+    if image['status'] != image_status.ACTIVE:
+        raise exception.Invalid(
+            "Only images with status active can be queued")
+
+
 def open_data(image):
     """The data of an active image.
 

@@ -211,15 +211,17 @@ class HttpSource:
     anything else is a 404. Paths in ``redirects`` (path -> URL) answer
     302, those in ``get_only_redirects`` only to GET, those in
     ``bare_redirects`` (path -> 3xx status) that status without
-    Location. Every request is recorded in ``requests`` as (method,
-    path). With ``tls`` (an ssl.SSLContext for servers) it speaks
-    HTTPS."""
+    Location; a GET of a path in ``cut`` (path -> byte count) sends that
+    many bytes of the data and closes the connection. Every request is
+    recorded in ``requests`` as (method, path). With ``tls`` (an
+    ssl.SSLContext for servers) it speaks HTTPS."""
 
     def __init__(self, host='127.0.0.1', tls=None):
         self.objects = {}
         self.redirects = {}
         self.bare_redirects = {}
         self.get_only_redirects = {}
+        self.cut = {}
         self.requests = []
         source = self
 
@@ -248,7 +250,12 @@ class HttpSource:
                 self.send_header('Content-Type', 'application/octet-stream')
                 self.send_header('Content-Length', str(len(data)))
                 self.end_headers()
-                if with_body:
+                if with_body and path in source.cut:
+                    # The source fails mid-answer: part of the data, then
+                    # the connection closes.
+                    self.wfile.write(data[:source.cut[path]])
+                    self.close_connection = True
+                elif with_body:
                     self.wfile.write(data)
 
             def do_GET(self):  # noqa: N802 - http.server's naming
