@@ -27,7 +27,13 @@ def source():
 
 @pytest.fixture(scope='module')
 def node():
-    srv = test_server.Server(CACHE_FLAVOR).start()
+    """A node of several processes sharing one cache directory: two
+    workers of glance-lite-api, or the two processes of the shipped
+    Apache site and uWSGI ini."""
+    config = dict(CACHE_FLAVOR)
+    if test_server.SERVER_KIND == 'standalone':
+        config['DEFAULT'] = {'workers': 2}
+    srv = test_server.Server(config).start()
     yield srv
     srv.stop()
 
@@ -115,11 +121,12 @@ def test_a_store_failing_mid_fill_leaves_no_entry(node, source):
 
 
 def test_concurrent_first_downloads_make_one_entry(node, source):
+    """Concurrent misses in both processes of the node."""
     data = os.urandom(8 * 1024 * 1024)
     image, path = remote_image(node, source, data)
     url = node.url + '/v1/images/' + image['id']
-    with concurrent.futures.ThreadPoolExecutor(6) as pool:
-        bodies = list(pool.map(lambda _: requests.get(url).content, range(6)))
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        bodies = list(pool.map(lambda _: requests.get(url).content, range(8)))
     assert all(body == data for body in bodies)
     settled(node, image['id'])
     entry = os.path.join(node.state_path, 'image-cache', image['id'])
