@@ -374,6 +374,7 @@ def main():
         shutil.rmtree(workdir, ignore_errors=True)
     text = render(args, servers, results, load, profiled)
     print(text)
+    os.makedirs(os.path.join(ROOT, '.bench'), exist_ok=True)
     with open(os.path.join(ROOT, '.bench', '%s.json' % (
             'workers' if args.workers else 'requests')), 'w') as f:
         json.dump({'%s|%s|%s' % key: [{k: v for k, v in r.items()
