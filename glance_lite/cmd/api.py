@@ -62,9 +62,15 @@ def _serve(server, announce, ready=None):
         if stopper.ident is None:
             stopper.start()
 
+    # The handlers go in only once prepare() has made the server ready:
+    # cheroot's stop() does nothing to a server not yet ready, and
+    # prepare() would then make it ready and serve() serve for ever (a
+    # worker told to stop while it started hung until the parent killed
+    # it). Until then a SIGTERM ends the process at once, with nothing in
+    # flight to lose.
+    server.prepare()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    server.prepare()
     if announce:
         _announce(server.bind_addr[:2], server.ssl_adapter is not None)
     if ready is not None:

@@ -9,6 +9,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import sys
 import threading
 import time
 
@@ -497,3 +498,44 @@ def test_sighup_applies_a_new_certificate(pki, tmp_path):
                 requests.get(url, verify=pki.ca, timeout=10)
     finally:
         server.stop()
+
+
+# A stop that comes while the server starts (CI once saw a worker told to
+# stop during its start serve on until the parent's grace ran out).
+
+_STARTING_SERVER = '''
+import os, signal, sys
+from cheroot import wsgi
+from glance_lite.cmd import api
+
+def app(environ, start_response):
+    start_response('200 OK', [])
+    return [b'']
+
+server = wsgi.Server(('127.0.0.1', 0), app)
+when = sys.argv[1]
+prepare = server.prepare
+
+def prepare_then_signal():
+    if when == 'starting':
+        os.kill(os.getpid(), signal.SIGTERM)
+    prepare()
+
+server.prepare = prepare_then_signal
+sys.exit(api._serve(server, announce=False, ready=(
+    (lambda: os.kill(os.getpid(), signal.SIGTERM)) if when == 'ready'
+    else None)))
+'''
+
+
+@pytest.mark.parametrize('when, status', [('starting', -signal.SIGTERM),
+                                          ('ready', 0)])
+def test_a_sigterm_while_starting_or_ready_ends_the_server(when, status):
+    process = subprocess.Popen([sys.executable, '-c', _STARTING_SERVER,
+                                when])
+    try:
+        assert process.wait(timeout=20) == status
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
