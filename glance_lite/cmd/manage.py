@@ -83,6 +83,15 @@ def _images_clean_stale():
 def _store_check():
     store.configure()
     repair = CONF.command.repair
+    try:
+        return _check_stores(repair)
+    except exception.StoreUnavailable as e:
+        # A store failed while listed: the check could not run through.
+        print('glance-lite-manage: %s' % e.msg, file=sys.stderr)
+        return 2
+
+
+def _check_stores(repair):
     left = 0
     for orphan in maintenance.find_orphans():
         done = repair and maintenance.remove_orphan(orphan)

@@ -102,7 +102,7 @@ def _orphans_in(objects):
         record = records.get(obj.name)
         if record is None:
             reason = 'no image'
-        elif obj.uri in record['urls']:
+        elif _is_location(obj.uri, record['urls']):
             continue
         elif record['status'] == image_status.SAVING and not record[
                 'deleted']:
@@ -116,10 +116,22 @@ def _orphans_in(objects):
         yield Orphan(obj.name, obj.uri, obj.size, reason)
 
 
+def _is_location(uri, urls):
+    """True if ``uri`` is one of ``urls``, credentials aside: a swift
+    location holds the store user's password, which the operator may have
+    changed since the image was written; its data is still the image's
+    and must never be removed as an orphan."""
+    if uri in urls:
+        return True
+    return store.redacted(uri) in {store.redacted(url) for url in urls}
+
+
 def find_bad_images():
     """Images holding data (active, deactivated) whose data is missing
     from its store or has another size than the catalogue records.
     Locations outside the listed stores (external http) are not checked.
+
+    :raises StoreUnavailable: a remote store (swift, s3) did not answer.
     """
     after = None
     while True:
@@ -129,7 +141,7 @@ def find_bad_images():
             return
         for image in page:
             for uri in image['urls']:
-                if not store.is_listed_store(uri):
+                if not store.lists_data_of(uri):
                     continue
                 problem = _data_problem(uri, image['size'])
                 if problem:
@@ -139,8 +151,10 @@ def find_bad_images():
 
 
 def _data_problem(uri, size):
+    # StoreUnavailable (a remote store down) passes: the check cannot
+    # tell, and must not drop locations on such an answer.
     try:
-        found = store.get_size(uri)
+        found = store.stored_size(uri)
     except exception.NotFound:
         return 'data missing'
     except exception.GlanceLiteError as e:
@@ -151,9 +165,11 @@ def _data_problem(uri, size):
 
 
 def remove_orphan(orphan):
-    """Delete an orphan's data. Never raises; True on success."""
+    """Delete an orphan's data, with the pieces of an interrupted upload
+    listed with it (Swift segments, S3 multipart uploads). Never raises;
+    True on success."""
     try:
-        store.delete(orphan.uri)
+        store.remove_object(orphan)
         return True
     except exception.GlanceLiteError as e:
         LOG.warning("Could not remove orphan %s: %s", orphan.name, e.msg)

@@ -534,22 +534,45 @@ def remove_partial_data(image_id):
 
 
 def list_objects():
-    """Every object in the writable stores, for a consistency check.
+    """Every object in the writable stores, for a consistency check: the
+    files of the file store, the images of the swift container (segments
+    counted in, those whose manifest is gone under their image id), the
+    objects of the s3 bucket and the keys with only incomplete multipart
+    uploads.
 
     :raises EnumerationUnsupported: a writable store that cannot list its
-        objects (glance_store has no listing call; only the file store is
-        listed so far).
+        objects (glance_store has no listing call: each store lists its
+        own), raised before anything is listed.
+    :raises StoreUnavailable: a store failed while it was listed.
     """
-    stores = _writable_stores()
-    for store in stores:
-        if not hasattr(store, 'list_objects'):
+    listings = []
+    listed = set()
+    for store in _writable_stores():
+        # Each scheme of a driver glance_store does not reuse (swift, s3)
+        # gave a new instance of it: one store all the same.
+        if _identity(store) in listed:
+            continue
+        listed.add(_identity(store))
+        scheme = store.get_schemes()[0]
+        lister = getattr(store, 'list_objects', None)
+        if lister is None:
             raise EnumerationUnsupported(
                 "Listing the objects of the %s store is not supported yet; "
-                "only the file store can be checked."
-                % store.get_schemes()[0])
-    for store in stores:
-        for name, uri, size in store.list_objects():
-            yield StoreObject(name, uri, size)
+                "only the file, swift and s3 stores can be checked."
+                % scheme)
+        try:
+            listings.append((scheme, lister()))
+        except NotImplementedError as e:
+            raise EnumerationUnsupported(
+                "The objects of the %s store cannot be listed: %s."
+                % (scheme, e))
+    for scheme, listing in listings:
+        try:
+            for name, uri, size in listing:
+                yield StoreObject(name, uri, size)
+        except Exception as e:
+            raise _listing_error(scheme, e)
+        _reached(scheme)
 
 
 def is_listed_store(url):
@@ -569,3 +592,86 @@ def display_uri(uri):
     if uri.startswith('file://'):
         return uri[len('file://'):]
     return redacted(uri)
+
+
+def _listing_error(scheme, error):
+    """The StoreUnavailable for a store that failed while listed (logged
+    without the driver's message, which may quote a URL)."""
+    failure = _outage(scheme, error)
+    if failure is not None:
+        return _unavailable(failure, "The %s store is unavailable; it "
+                                     "could not be listed." % scheme)
+    LOG.error("Store %s failed while listed: %s", scheme,
+              type(error).__name__)
+    return exception.StoreUnavailable("The %s store could not be listed (%s)."
+                                      % (scheme, type(error).__name__))
+
+
+def remove_object(obj):
+    """Remove a StoreObject ``list_objects`` listed: the data at its URI
+    and the pieces an interrupted upload left under its name (Swift
+    segments, S3 multipart uploads), which the listing counts in it.
+    Data already gone is not an error.
+
+    :raises: Forbidden, Conflict or StoreUnavailable, as ``delete``.
+    """
+    delete(obj.uri)
+    scheme = obj.uri.split('://', 1)[0] if '://' in obj.uri else ''
+    try:
+        _remove_pieces(glance_store.get_store_from_scheme(scheme), obj.name)
+    except Exception as e:
+        failure = _outage(scheme, e)
+        if failure is not None:
+            raise _unavailable(
+                failure, "The store holding the image data is unavailable.")
+        LOG.error("Store failed to remove the pieces of %s: %s", obj.name,
+                  type(e).__name__)
+        raise exception.StoreUnavailable(
+            "The store holding the image data is unavailable.")
+
+
+def _identity(store):
+    """What two driver instances of one store share: glance_store builds
+    a new instance of a driver it does not reuse (swift, s3: no
+    DRIVER_REUSABLE) each time one is asked for."""
+    return (type(store), tuple(store.get_schemes()),
+            getattr(store, 'backend_group', None))
+
+
+def lists_data_of(url):
+    """True if the data at ``url`` lives in a store ``list_objects``
+    lists (a writable store: not external http locations)."""
+    scheme = url.split('://', 1)[0].lower() if '://' in url else ''
+    try:
+        store = glance_store.get_store_from_scheme(scheme)
+    except store_exc.UnknownScheme:
+        return False
+    return _identity(store) in {_identity(s) for s in _writable_stores()}
+
+
+def stored_size(url):
+    """The size of the data at ``url`` in a writable store, for a
+    consistency check.
+
+    :raises NotFound: no data there.
+    :raises StoreUnavailable: a remote store (swift, s3) failed to
+        answer: nothing can be concluded about the data.
+    :raises Invalid: as ``get_size``, for the other stores.
+    """
+    scheme = url.split('://', 1)[0] if '://' in url else ''
+    if _remote_name(scheme) is None:
+        return get_size(url)
+    try:
+        size = glance_store.get_size_from_backend(url)
+    except store_exc.NotFound:
+        raise exception.NotFound("Image data not found in the store.")
+    except Exception as e:
+        failure = _outage(scheme, e)
+        if failure is not None:
+            raise _unavailable(
+                failure, "The store holding the image data is unavailable.")
+        LOG.error("Store failed to size image data: %s", type(e).__name__)
+        raise exception.StoreUnavailable(
+            "The store holding the image data is unavailable.")
+    _reached(scheme)
+    return size

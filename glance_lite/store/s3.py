@@ -192,6 +192,19 @@ class Store(s3_driver.Store):
         url, size, checksum, metadata = add(self, image_id, image_file)
         return url, size, checksum, checksum, metadata
 
+    def list_objects(self):
+        """(name, uri, size) of each object of the bucket, then of each
+        key that has only incomplete multipart uploads (an upload cut
+        before its last step; size: the parts sent), so that those are
+        seen and removable (the facade aborts them with
+        :meth:`remove_pieces`). ``uri`` is the location :func:`add`
+        writes for the key (what the catalogue holds; it carries no
+        credentials). A bucket not created yet holds nothing.
+
+        :raises: the S3 client's errors.
+        """
+        return _listed(self)
+
     def remove_pieces(self, image_id):
         """Abort every multipart upload of the object of ``image_id``
         (S3 then drops its parts). True if one was aborted."""
@@ -252,10 +265,7 @@ def add(driver, image_id, data):
     """
     settings = driver.lite_settings
     bucket, key = settings['bucket'], image_id
-    location = s3_driver.StoreLocation(
-        store_specs={'scheme': settings['scheme'], 'bucket': bucket,
-                     'key': key, 's3serviceurl': settings['endpoint']},
-        conf=driver.conf, backend_group=driver.backend_group)
+    location = _location(driver, key)
     client = driver.s3_client()
     _ensure_bucket(client, settings)
     if _object_exists(client, bucket, key):
@@ -281,6 +291,61 @@ def add(driver, image_id, data):
         client.put_object(Body=b'', Bucket=bucket, Key=key)
     metadata = {'store': driver.backend_group} if driver.backend_group else {}
     return location.get_uri(), size, checksum, metadata
+
+
+def _location(driver, key):
+    """The location of the object ``key`` in the store's bucket, as the
+    driver's own add builds it (no credentials in its URI)."""
+    settings = driver.lite_settings
+    return s3_driver.StoreLocation(
+        store_specs={'scheme': settings['scheme'],
+                     'bucket': settings['bucket'], 'key': key,
+                     's3serviceurl': settings['endpoint']},
+        conf=driver.conf, backend_group=driver.backend_group)
+
+
+def _listed(driver):
+    """What :meth:`Store.list_objects` promises, listed page by page."""
+    client = driver.s3_client()
+    bucket = driver.lite_settings['bucket']
+    try:
+        pages = client.get_paginator('list_objects_v2').paginate(
+            Bucket=bucket)
+        for page in pages:
+            for obj in page.get('Contents', []):
+                yield (obj['Key'], _location(driver, obj['Key']).get_uri(),
+                       obj['Size'])
+        uploads = client.get_paginator('list_multipart_uploads').paginate(
+            Bucket=bucket)
+        pieces = {}
+        for page in uploads:
+            for upload in page.get('Uploads', []):
+                pieces[upload['Key']] = pieces.get(upload['Key'], 0) + (
+                    _parts_size(client, bucket, upload))
+    except boto_exceptions.ClientError as e:
+        if _not_found(e):
+            return  # no bucket: the first upload creates it
+        raise
+    for key, size in pieces.items():
+        # A key with an object was listed with it: its uploads go with
+        # that object when it is removed.
+        if not _object_exists(client, bucket, key):
+            yield key, _location(driver, key).get_uri(), size
+
+
+def _parts_size(client, bucket, upload):
+    """Bytes of the parts sent so far to a multipart upload (0 if it
+    ended since it was listed)."""
+    pages = client.get_paginator('list_parts').paginate(
+        Bucket=bucket, Key=upload['Key'], UploadId=upload['UploadId'])
+    try:
+        return sum(part['Size'] for page in pages
+                   for part in page.get('Parts', []))
+    except boto_exceptions.ClientError as e:
+        if e.response.get('Error', {}).get('Code') in ('404',
+                                                       'NoSuchUpload'):
+            return 0
+        raise
 
 
 def _head_found(head, what):
