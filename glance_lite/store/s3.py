@@ -192,6 +192,13 @@ class Store(s3_driver.Store):
         url, size, checksum, metadata = add(self, image_id, image_file)
         return url, size, checksum, checksum, metadata
 
+    def data_uris(self, image_id):
+        """The one URI at which :func:`add` writes the data of
+        ``image_id`` (the facade removes an interrupted upload's data by
+        image id: the object, and the multipart uploads with
+        :meth:`remove_pieces`)."""
+        return [_location(self, image_id).get_uri()]
+
     def list_objects(self):
         """(name, uri, size) of each object of the bucket, then of each
         key that has only incomplete multipart uploads (an upload cut
