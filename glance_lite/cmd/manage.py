@@ -13,7 +13,8 @@
   §20.9), in image_cache_dir; safe while the API serves.
 
 Exit status: 0 done (or consistent), 1 inconsistencies found and left,
-2 the command cannot run (bad argument, a store that cannot be listed).
+2 the command cannot run (bad argument, a store that cannot be listed
+or that failed while checked).
 The commands of spec §22.7 exit 1 on every failure and refusal, as
 Glance's do.
 """

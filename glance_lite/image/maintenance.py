@@ -157,6 +157,8 @@ def _data_problem(uri, size):
         found = store.stored_size(uri)
     except exception.NotFound:
         return 'data missing'
+    except exception.StoreUnavailable:
+        raise
     except exception.GlanceLiteError as e:
         return 'data unreadable: %s' % e.msg
     if found != size:

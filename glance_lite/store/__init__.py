@@ -553,7 +553,8 @@ def list_objects():
         if _identity(store) in listed:
             continue
         listed.add(_identity(store))
-        scheme = store.get_schemes()[0]
+        # Named as the operator's ``stores`` does (swift, not swift+https).
+        scheme = store.get_schemes()[0].split('+', 1)[0]
         lister = getattr(store, 'list_objects', None)
         if lister is None:
             raise EnumerationUnsupported(
