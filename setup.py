@@ -46,6 +46,7 @@ setuptools.setup(
         # them for "stores = file", "s3" and "swift" (docs/stores.md).
         'glance_store.drivers': [
             'glance_lite.file = glance_lite.store.local:Store',
+            'glance_lite.rbd = glance_lite.store.rbd:Store',
             'glance_lite.s3 = glance_lite.store.s3:Store',
             'glance_lite.swift = glance_lite.store.swift:Store',
         ],

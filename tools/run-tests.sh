@@ -2,7 +2,7 @@
 # Set up the virtualenv and run every check: flake8, the import layers
 # contract, the sample configuration, then every test tier: the fast tier
 # (unit and in-process tests, what `tox -e py3` runs), then the system tier
-# (`tox -e system`: real servers, Keystone, Swift, Apache, uWSGI,
+# (`tox -e system`: real servers, Keystone, Swift, Ceph, Apache, uWSGI,
 # PostgreSQL and MariaDB, root-only faults, the soak), and the tests that
 # start real servers again on PostgreSQL and on MariaDB, and through Apache
 # and uWSGI. The tiers are defined once, by directory, in
@@ -131,6 +131,12 @@ tools/keystone/setup.sh || failed+=(keystone-setup)
 # A real Swift (and memcached) for tests/stores, in its own virtualenv.
 step swift-setup
 tools/swift/setup.sh || failed+=(swift-setup)
+
+# Debian's Ceph daemons and rados/rbd bindings (apt-get, as root; the
+# bindings linked into .venv) for tests/stores/test_rbd.py, which starts
+# one cluster for the run (tests/ceph_cluster.py).
+step ceph-setup
+tools/ceph/setup.sh || failed+=(ceph-setup)
 
 # Apache httpd and mod_wsgi for tests/deploy (apt-get and pip, as root:
 # also the unprivileged user the servers run as). Its stdout is the

@@ -114,7 +114,8 @@ def _store_and_activate(image, data, store_name, owner):
         data.limit_to_quota(remaining)
         data.beat_while_reading(lambda: _heartbeat(image_id),
                                 CONF.upload_heartbeat_interval)
-        url, size, checksum, metadata = store.add(image_id, data, store_name)
+        url, size, checksum, metadata = store.add(
+            image_id, data, store_name, size_hint=image.get('size') or 0)
     except exception.LimitExceeded:
         _kill(image_id)
         if image.get('size') and data.over_cap:

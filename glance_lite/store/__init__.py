@@ -47,8 +47,8 @@ EXTERNAL_SCHEMES = external.ALLOWED_SCHEMES
 # drivers, by the name of glance_store's driver they replace in
 # ``[glance_store] stores``. Names of glance_store's own other entry
 # points (``glance.store.filesystem.Store``, ...) still load its drivers.
-DRIVER_ENTRY_POINTS = {'file': 'glance_lite.file', 's3': 'glance_lite.s3',
-                       'swift': 'glance_lite.swift'}
+DRIVER_ENTRY_POINTS = {'file': 'glance_lite.file', 'rbd': 'glance_lite.rbd',
+                       's3': 'glance_lite.s3', 'swift': 'glance_lite.swift'}
 # The remote stores whose health is followed (health.py), by the scheme
 # their location URIs start with.
 REMOTE_STORES = ('swift', 's3')
@@ -231,8 +231,12 @@ def validate_external_source(uri):
     external.validate_source(uri)
 
 
-def add(image_id, data, scheme=None):
+def add(image_id, data, scheme=None, size_hint=0):
     """Stream ``data`` (a file-like object) into a store.
+
+    :param size_hint: the size the client declared (0 if none), passed
+        to the stores that take it as a hint only (rbd creates its image
+        that large): the stream's length is what counts.
 
     :returns: (location_url, bytes_written, md5_hex, metadata).
     :raises: Invalid (unknown store), Conflict, LimitExceeded,
@@ -248,14 +252,20 @@ def add(image_id, data, scheme=None):
     try:
         # The file store hashes on another thread and S3 holds a bounded
         # number of parts in memory: their drivers' add (see local, s3).
-        # Size 0: the length is checked here, against what the client
+        # Other drivers get size 0: for them a size is a limit, and the
+        # length is checked by the caller, against what the client
         # declared, once the stream has been read (spec §6.5 step 7).
+        size = size_hint if getattr(store, 'takes_size_hint', False) else 0
         url, size, checksum, _multihash, metadata = (
             glance_store.store_add_to_backend_with_multihash(
-                image_id, data, 0, 'md5', store))
+                image_id, data, size, 'md5', store))
     except store_exc.Duplicate:
         # The data there is not ours to remove.
         raise exception.Conflict("Attempt to upload duplicate image.")
+    except exception.StoreUnavailable:
+        # A store's own "cannot be reached" (rbd): nothing was written,
+        # and a clean-up would wait for the same timeout again.
+        raise
     except BaseException as e:
         failure = _outage(scheme, e)
         # Drivers remove what they wrote for most errors, not all (the

@@ -2,11 +2,14 @@
 (tests/swift_server.py) for the whole run, reached through its Swift API
 (authenticated by the integration tests' Keystone) and through its S3
 API. Every test here is in the xdist group ``stores``, so that one worker
-runs them all and Swift starts once. When Swift or Keystone cannot be
+runs them all and Swift starts once; the rbd tests (test_rbd.py) are in
+the group ``ceph``, with the one Ceph cluster (tests/ceph_cluster.py)
+they share. When Swift or Keystone cannot be
 installed or started the tests fail with their logs: never skipped."""
 
 import os
 import subprocess
+import sys
 import tempfile
 
 import boto3
@@ -14,6 +17,7 @@ import botocore.config
 import pytest
 import swiftclient
 
+from tests import ceph_cluster
 from tests.integration.conftest import keystone  # noqa: F401 - fixture
 from tests import relay as relay_mod
 from tests import server as test_server
@@ -32,8 +36,13 @@ S3_THREADS = 4
 def pytest_collection_modifyitems(items):
     here = os.path.dirname(__file__)
     for item in items:
-        if str(item.fspath).startswith(here):
-            item.add_marker(pytest.mark.xdist_group('stores'))
+        if not str(item.fspath).startswith(here):
+            continue
+        # The rbd tests need only Ceph: another worker may run them
+        # while this one runs the Swift and S3 ones.
+        group = ('ceph' if os.path.basename(str(item.fspath)) ==
+                 'test_rbd.py' else 'stores')
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope='session')
@@ -56,6 +65,27 @@ def swift(keystone, tmp_path_factory):  # noqa: F811 - the fixture above
     server.keystone = keystone
     yield server
     server.stop()
+
+
+@pytest.fixture(scope='session')
+def ceph(tmp_path_factory):
+    """A running tests.ceph_cluster.CephCluster (one for the whole run),
+    with the rados and rbd bindings importable in the project's venv."""
+    result = subprocess.run(['bash', ceph_cluster.SETUP_SCRIPT,
+                             sys.executable], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    if result.returncode != 0:
+        pytest.fail('%s failed (exit %d):\n%s' % (
+            ceph_cluster.SETUP_SCRIPT, result.returncode, result.stdout),
+            pytrace=False)
+    cluster = ceph_cluster.CephCluster()
+    try:
+        cluster.start(tempfile.mkdtemp(
+            prefix='ceph-', dir=str(tmp_path_factory.getbasetemp())))
+    except ceph_cluster.CephError as e:
+        pytest.fail(str(e), pytrace=False)
+    yield cluster
+    cluster.stop()
 
 
 def store_config(swift, keystone, default_store='file'):  # noqa: F811

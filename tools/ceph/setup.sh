@@ -8,7 +8,8 @@
 # Debian module into it). So this links only rados*.so and rbd*.so into
 # <repo>/.ceph-bindings and adds that folder to the venv with a .pth file.
 #
-# Safe to run again: skips apt-get when every binary is installed.
+# Usage: tools/ceph/setup.sh [PYTHON]. Safe to run again: skips apt-get
+# when every binary is installed.
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -39,12 +40,15 @@ for so in "$dist"/rados*.so "$dist"/rbd*.so; do
     ln -s "$so" "$links/"
 done
 
-if [ -x .venv/bin/python ]; then
-    site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+# The virtualenv to link them into: the one of the Python given as the
+# first argument (the test run's own, which may be tox's), else .venv.
+python=${1:-.venv/bin/python}
+if [ -x "$python" ]; then
+    site=$("$python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
     echo "$links" > "$site/glance-lite-ceph.pth"
-    .venv/bin/python -c 'import rados, rbd' \
-        || { echo "ceph-setup: rados/rbd do not import in .venv" >&2; exit 1; }
-    echo "ceph-setup: rados and rbd import in .venv" >&2
+    "$python" -c 'import rados, rbd' \
+        || { echo "ceph-setup: rados/rbd do not import with $python" >&2; exit 1; }
+    echo "ceph-setup: rados and rbd import with $python" >&2
 else
-    echo "ceph-setup: no .venv yet; run tools/setup-venv.sh, then this again" >&2
+    echo "ceph-setup: no $python yet; run tools/setup-venv.sh, then this again" >&2
 fi
