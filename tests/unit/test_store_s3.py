@@ -130,6 +130,10 @@ def test_leftover_multipart_upload_is_aborted_whatever_the_release(
     stubber.add_response('abort_multipart_upload', {},
                          {'Bucket': BUCKET, 'Key': IMAGE_ID,
                           'UploadId': 'u1'})
+    # Then the object at the image's location (data_uris): none.
+    stubber.add_client_error('head_object', '404', http_status_code=404,
+                             expected_params={'Bucket': BUCKET,
+                                              'Key': IMAGE_ID})
 
     removed, unsupported = store.remove_partial_data(IMAGE_ID)
 
@@ -150,9 +154,13 @@ def test_client_gone_mid_upload_aborts_and_leaves_nothing(s3_store):
     stubber.add_response('abort_multipart_upload', {},
                          {'Bucket': BUCKET, 'Key': IMAGE_ID,
                           'UploadId': 'u1'})
-    # The facade's cleanup looks once more for the image's uploads.
+    # The facade's cleanup looks once more for the image's uploads, and
+    # for its object.
     stubber.add_response('list_multipart_uploads', {},
                          {'Bucket': BUCKET, 'Prefix': IMAGE_ID})
+    stubber.add_client_error('head_object', '404', http_status_code=404,
+                             expected_params={'Bucket': BUCKET,
+                                              'Key': IMAGE_ID})
 
     with pytest.raises(exception.ClientDisconnected):
         store.add(IMAGE_ID, _GoneAfter(b'x' * (PART + 10)), scheme='s3')
