@@ -11,6 +11,7 @@ from paste import deploy
 from sqlalchemy import exc as sa_exc
 
 from glance_lite.api import policy
+from glance_lite.common import memory
 from glance_lite.common import redaction
 from glance_lite import conf as glance_conf
 from glance_lite.db import migration
@@ -90,6 +91,8 @@ def _check_schema():
 
 def load_app():
     """Set up the catalogue and the stores, and load the paste pipeline."""
+    # Before any request thread allocates (see common/memory.py).
+    memory.limit_malloc_arenas(CONF.malloc_arena_max)
     os.makedirs(CONF.state_path, exist_ok=True)
     if CONF.database.connection.startswith('sqlite'):
         # The embedded SQLite catalogue is created on first start; other

@@ -118,6 +118,15 @@ limit_opts = [
                     'killed and its partial data removed from the store, as '
                     '"glance-lite-manage images clean-stale" does. 0 turns '
                     'the check off.'),
+    cfg.IntOpt('malloc_arena_max', default=2, min=0,
+               help='Most malloc arenas glibc may give the API process\'s '
+                    'threads, set when the application loads. Each thread '
+                    'that moves image data in large pieces (rbd objects, S3 '
+                    'parts) otherwise keeps what it allocated in an arena '
+                    'of its own, up to eight per core: hundreds of MiB held '
+                    'after a few transfers. 0 leaves glibc\'s default (or '
+                    'the MALLOC_ARENA_MAX environment variable, which '
+                    'applies even before the application loads).'),
     cfg.BoolOpt('delayed_delete', default=False,
                 help='Leave deleted image data in the store for a scrubber '
                      '(the image shows pending_delete) instead of removing '
