@@ -455,7 +455,9 @@ def _writable_stores():
         except store_exc.UnknownScheme:
             continue
         if store.is_capable(capabilities.BitMasks.WRITE_ACCESS):
-            stores.setdefault(id(store), store)
+            # glance_store gives a new instance of the drivers it does not
+            # reuse (swift, s3) for each of their schemes: one store.
+            stores.setdefault(_identity(store), store)
     return list(stores.values())
 
 
@@ -569,7 +571,7 @@ def list_objects():
         if lister is None:
             raise EnumerationUnsupported(
                 "Listing the objects of the %s store is not supported yet; "
-                "only the file, swift and s3 stores can be checked."
+                "only the file, swift, s3 and rbd stores can be checked."
                 % scheme)
         try:
             listings.append((scheme, lister()))
@@ -584,17 +586,6 @@ def list_objects():
         except Exception as e:
             raise _listing_error(scheme, e)
         _reached(scheme)
-
-
-def is_listed_store(url):
-    """True if the data at ``url`` lives in a store ``list_objects``
-    lists (external http locations do not)."""
-    scheme = url.split('://', 1)[0].lower() if '://' in url else ''
-    try:
-        store = glance_store.get_store_from_scheme(scheme)
-    except store_exc.UnknownScheme:
-        return False
-    return any(store is s for s in _writable_stores())
 
 
 def display_uri(uri):
@@ -621,14 +612,16 @@ def _listing_error(scheme, error):
 def remove_object(obj):
     """Remove a StoreObject ``list_objects`` listed: the data at its URI
     and the pieces an interrupted upload left under its name (Swift
-    segments, S3 multipart uploads), which the listing counts in it.
+    segments, S3 multipart uploads, an rbd image and its snapshot),
+    which the listing counts in it.
     Data already gone is not an error.
 
     :raises: Forbidden, Conflict or StoreUnavailable, as ``delete``.
     """
-    delete(obj.uri)
     scheme = obj.uri.split('://', 1)[0] if '://' in obj.uri else ''
     try:
+        # Pieces first: the rbd store's removal of an image a dead client
+        # still holds fences that client, which the delete cannot.
         _remove_pieces(glance_store.get_store_from_scheme(scheme), obj.name)
     except Exception as e:
         failure = _outage(scheme, e)
@@ -639,6 +632,7 @@ def remove_object(obj):
                   type(e).__name__)
         raise exception.StoreUnavailable(
             "The store holding the image data is unavailable.")
+    delete(obj.uri)
 
 
 def _identity(store):
