@@ -6,6 +6,7 @@ use, see bench/glance/server.py)::
 
     .venv/bin/python bench/transfers.py [--sizes 1G,2G] [--runs 3]
                                         [--parallel 8] [--parallel-size 1G]
+                                        [--rbd] [--no-glance]
                                         [--workdir DIR] [--no-report]
 
 For each size and run, in this order (A B A B: both servers within the
@@ -22,6 +23,13 @@ same run, so a change in the machine's load hits both):
   discarded by curl (no client hashing), then an untimed pass that checks
   the md5 of each stored image's bytes against the file's and the
   checksum the server recorded.
+
+With ``--rbd``, a one-node Ceph cluster (tests/ceph_cluster.py, after
+``tools/ceph/setup.sh``) is started and a second glance_lite server
+stores its images in rbd: the same transfers, plus an upload with
+Content-Length that also declares the size (``x-image-meta-size``, with
+which the rbd image is created at its final size instead of grown).
+``--no-glance`` leaves Glance out.
 
 Then ``--parallel`` (8) concurrent uploads of a ``--parallel-size`` (1 GiB)
 file to each server: aggregate throughput and memory.
@@ -58,6 +66,7 @@ if TOP not in sys.path:
 from bench.glance import server as glance_server  # noqa: E402
 from bench import procstat  # noqa: E402
 from bench import report  # noqa: E402
+from tests import ceph_cluster  # noqa: E402
 
 MIB = 1024 * 1024
 BLOCK = MIB
@@ -68,6 +77,7 @@ GLANCE_PROCESSES = 2
 GLANCE_THREADS = 8
 LITE_THREADS = GLANCE_PROCESSES * GLANCE_THREADS
 PHASES = ('upload Content-Length', 'upload chunked', 'download')
+DECLARED = 'upload Content-Length, size declared'
 
 
 class BenchError(Exception):
@@ -134,12 +144,16 @@ def api(method, url, body=None):
 # --- the two servers -------------------------------------------------------
 
 class LiteServer:
-    """glance-lite-api on a free port, noauth, state in workdir."""
+    """glance-lite-api on a free port, noauth, state in workdir; the file
+    store, or the rbd store of a tests.ceph_cluster.CephCluster."""
 
-    name = 'glance_lite'
+    upload_phases = PHASES[:2]
 
-    def __init__(self, workdir):
-        self.workdir = os.path.join(workdir, 'glance-lite')
+    def __init__(self, workdir, ceph=None):
+        self.name = 'glance_lite' if ceph is None else 'glance_lite rbd'
+        self.ceph = ceph
+        self.workdir = os.path.join(
+            workdir, 'glance-lite' if ceph is None else 'glance-lite-rbd')
         os.makedirs(self.workdir)
         self.config_file = os.path.join(self.workdir, 'glance-lite.conf')
         self.output = os.path.join(self.workdir, 'stdout')
@@ -149,10 +163,22 @@ class LiteServer:
                     '[paste_deploy]\nflavor = noauth\n'
                     % (LITE_THREADS, os.path.join(self.workdir, 'state'),
                        os.path.join(self.workdir, 'api.log')))
+            if ceph is not None:
+                options = dict(ceph.glance_config(), stores='file, rbd',
+                               default_store='rbd')
+                f.write('[glance_store]\n' + ''.join(
+                    '%s = %s\n' % item for item in options.items()))
+        if ceph is not None:
+            self.upload_phases = PHASES[:2] + (DECLARED,)
         self.process = self.url = self.pid = None
 
     def describe(self):
-        return 'glance_lite, glance-lite-api: %d threads' % LITE_THREADS
+        store = ('the file store' if self.ceph is None else
+                 'rbd (one mon, mgr and bluestore OSD on a sparse file, '
+                 'size 1, rbd_store_chunk_size %d MiB)'
+                 % self.ceph.glance_config()['rbd_store_chunk_size'])
+        return '%s, glance-lite-api: %d threads, %s' % (
+            self.name, LITE_THREADS, store)
 
     def start(self):
         command = os.path.join(os.path.dirname(sys.executable),
@@ -186,15 +212,17 @@ class LiteServer:
                 self.process.kill()
                 self.process.wait()
 
-    def upload(self, path, chunked):
+    def upload(self, path, chunked, declare_size=False):
         """POST the file as a new image: (image id, seconds)."""
         # One answer file per thread: uploads may run concurrently.
         out = os.path.join(self.workdir,
                            'answer-%d.json' % threading.get_ident())
+        declared = (['-H', 'x-image-meta-size: %d' % os.path.getsize(path)]
+                    if declare_size else [])
         status, seconds, _ = curl(
             ['-X', 'POST', '-o', out, '-H', 'x-image-meta-name: bench',
              '-H', 'x-image-meta-disk_format: raw',
-             '-H', 'x-image-meta-container_format: bare']
+             '-H', 'x-image-meta-container_format: bare'] + declared
             + upload_args(path, chunked) + [self.url + '/v1/images'])
         with open(out) as f:
             answer = f.read()
@@ -363,9 +391,12 @@ class Results:
 def server_run(server, sampler, path, size, expected, results, run):
     images = []
     try:
-        for phase in PHASES[:2]:
+        for phase in getattr(server, 'upload_phases', PHASES[:2]):
             sampler.reset()
-            image_id, seconds = server.upload(path, 'chunked' in phase)
+            image_id, seconds = (
+                server.upload(path, False, declare_size=True)
+                if phase == DECLARED else
+                server.upload(path, 'chunked' in phase))
             images.append(image_id)
             results.add(size, (server.name, phase), size / MIB / seconds,
                         sampler.peak())
@@ -455,7 +486,7 @@ def fmt_rates(rates):
 def render(args, servers, results, load):
     lines = report.run_header('bench/transfers.py', load)
     lines += [
-        '- %s' % servers[0].describe(), '- %s' % servers[1].describe(),
+    ] + ['- %s' % server.describe() for server in servers] + [
         '- idle RSS: %s' % ', '.join(
             '%s %.0f MiB' % (s.name, results.idle[s.name] / MIB)
             for s in servers), '']
@@ -533,6 +564,12 @@ def main(argv=None):
                              'on this PostgreSQL server (e.g. postgresql://'
                              'postgres@127.0.0.1:5432/postgres) instead of '
                              'SQLite, on which it fails concurrent uploads')
+    parser.add_argument('--rbd', action='store_true',
+                        help='also a glance_lite on the rbd store of a '
+                             'one-node Ceph cluster started for the run '
+                             '(tools/ceph/setup.sh installs it)')
+    parser.add_argument('--no-glance', action='store_true',
+                        help='leave Glance 33 out')
     parser.add_argument('--no-report', action='store_true',
                         help='print only; leave docs/performance.md alone')
     args = parser.parse_args(argv)
@@ -540,10 +577,16 @@ def main(argv=None):
     workdir = tempfile.mkdtemp(prefix='bench-transfers-', dir=args.workdir)
     results = Results()
     servers, samplers = [], []
+    cluster = None
     load = [os.getloadavg()[0]]
     try:
-        servers = [LiteServer(workdir),
-                   GlanceV2(workdir, args.glance_postgresql)]
+        servers = [LiteServer(workdir)]
+        if args.rbd:
+            cluster = ceph_cluster.CephCluster().start(
+                os.path.join(workdir, 'ceph'))
+            servers.append(LiteServer(workdir, ceph=cluster))
+        if not args.no_glance:
+            servers.append(GlanceV2(workdir, args.glance_postgresql))
         for server in servers:
             server.start()
             sampler = procstat.RssSampler(server.pid)
@@ -586,13 +629,16 @@ def main(argv=None):
                           flush=True)
                     parallel_uploads(server, sampler, path, args.parallel,
                                      args.parallel_size, results)
-    except (BenchError, OSError, glance_server.GlanceError) as error:
+    except (BenchError, OSError, glance_server.GlanceError,
+            ceph_cluster.CephError) as error:
         results.problems.append('FAILED: %s' % error)
     finally:
         for sampler in samplers:
             sampler.stop()
         for server in servers:
             server.stop()
+        if cluster is not None:
+            cluster.stop()
         load.append(os.getloadavg()[0])
         if results.problems:
             # The servers' logs say why; the images are gone already.
@@ -605,7 +651,7 @@ def main(argv=None):
             results.problems.append('server logs kept in %s' % logs)
         shutil.rmtree(workdir, ignore_errors=True)
 
-    if len(results.idle) < 2:
+    if len(results.idle) < len(servers) or not servers:
         print('\n'.join(results.problems))
         return 1
     transfers, parallel = render(args, servers, results, load)
