@@ -26,12 +26,17 @@ Beyond the driver contract, as the facade looks them up by name:
   allows exactly that).
 - ``list_objects()`` lists the pool's images for ``store check``.
 
+Reads are asynchronous too (:class:`ReadAhead`): glance_store's
+iterator reads one piece at a time, so the cluster idled while each was
+sent to the client.
+
 :func:`Store` is loaded by glance_store through the ``glance_lite.rbd``
 entry point (the facade names it for ``stores = rbd``).
 """
 
 import collections
 import contextlib
+import errno
 import json
 import math
 import os
@@ -65,6 +70,9 @@ MAX_GROWTH = 8 * 1024 ** 3
 FENCE_WAIT = 30.0
 # Chunks (rbd_store_chunk_size each) an upload has being written at once.
 WRITES_IN_FLIGHT = 2
+# Pieces a download has being read at once: the next ones are on their
+# way while the last one is sent.
+READS_IN_FLIGHT = 2
 
 
 class Store(rbd_driver.Store):
@@ -124,6 +132,18 @@ class Store(rbd_driver.Store):
         return rbd_driver.StoreLocation({
             'fsid': fsid, 'pool': self.pool, 'image': name,
             'snapshot': SNAPSHOT}, self.conf)
+
+    @capabilities.check
+    def get(self, location, offset=0, chunk_size=None, context=None):
+        """The driver contract's get: (the data in pieces of
+        ``chunk_size``, rbd_store_chunk_size by default, read ahead
+        READS_IN_FLIGHT at a time; the size).
+
+        :raises NotFound: no such rbd image or snapshot.
+        """
+        size = self.get_size(location)
+        return (ReadAhead(self, location.store_location,
+                          chunk_size or self.READ_CHUNKSIZE), size)
 
     @store_driver.back_compat_add
     @capabilities.check
@@ -304,3 +324,79 @@ def _finished(completion):
     result = completion.get_return_value()
     if result < 0:
         raise OSError(-result, os.strerror(-result))
+
+
+class ReadAhead:
+    """The data of an rbd image (its snapshot, for a location that names
+    one) from start to end, in pieces of ``piece`` bytes, with up to
+    READS_IN_FLIGHT of them being read at once. The connection and the
+    image stay open while it is iterated and are closed at its end, also
+    when the iteration is abandoned (a client gone mid-download)."""
+
+    def __init__(self, store, location, piece):
+        self._store = store
+        self._location = location
+        self._piece = piece
+
+    def __iter__(self):
+        store, location = self._store, self._location
+        with store.get_connection(conffile=store.conf_file,
+                                  rados_id=store.user) as conn:
+            with conn.open_ioctx(location.pool or store.pool) as ioctx:
+                with rbd.Image(ioctx, location.image,
+                               snapshot=location.snapshot,
+                               read_only=True) as image:
+                    yield from self._pieces(image)
+
+    def _pieces(self, image):
+        size = image.size()
+        offset = 0
+        pending = collections.deque()
+        try:
+            while offset < size or pending:
+                while offset < size and len(pending) < READS_IN_FLIGHT:
+                    length = min(self._piece, size - offset)
+                    pending.append(_Read(image, offset, length))
+                    offset += length
+                yield pending.popleft().data()
+        finally:
+            # The image closes after this: let its reads end first.
+            for read in pending:
+                read.wait()
+                read.discard()
+
+
+class _Read:
+    """One asynchronous read of an rbd image."""
+
+    def __init__(self, image, offset, length):
+        self._length = length
+        self._data = None
+        self._completion = image.aio_read(offset, length, self._done)
+
+    def _done(self, _completion, data):
+        # Called on one of librbd's threads.
+        self._data = data
+
+    def wait(self):
+        if self._completion is not None:
+            self._completion.wait_for_complete_and_cb()
+
+    def discard(self):
+        """Drop what was read (and the cycle through the completion)."""
+        self._data = self._completion = None
+
+    def data(self):
+        """The bytes read (once); an error of the read as an OSError."""
+        self.wait()
+        result = self._completion.get_return_value()
+        # The completion holds this object (its callback) and this object
+        # the completion: without the cycle broken, every piece read
+        # would wait for the garbage collector (a 1 GiB download held
+        # 1 GiB).
+        data, self._data, self._completion = self._data, None, None
+        if result < 0:
+            raise OSError(-result, os.strerror(-result))
+        if data is None or len(data) != self._length:
+            raise OSError(errno.EIO, 'Short read from the rbd image')
+        return data

@@ -194,12 +194,13 @@ def test_one_gib_image_round_trips_in_bounded_memory(ceph):
 def test_memory_stays_flat_over_repeated_transfers(ceph):
     # Each transfer's 8 MiB pieces are allocated by whichever of the
     # server's threads serves it: without a bound on glibc's arenas
-    # (malloc_arena_max), every thread kept its own, and the server held
-    # 230 MiB more after three rounds than after one.
+    # (malloc_arena_max), every thread kept its own, and the server grew
+    # by ~50 MiB with every round (220, 284, 331 MiB after each); with
+    # them it moves by +-40 MiB as glibc trims, and does not grow.
     srv = test_server.Server(rbd_config(ceph)).start()
     try:
         after = []
-        for _round in range(3):
+        for _round in range(4):
             payload = objects.Payload(GIB)
             created = create(srv, payload)
             assert created.status_code == 201, created.text
@@ -210,7 +211,7 @@ def test_memory_stays_flat_over_repeated_transfers(ceph):
             after.append(srv.rss())
         print('rbd: RSS after each round %s MiB, peak %d MiB' % (
             [rss // MIB for rss in after], srv.peak_rss() // MIB))
-        assert after[2] - after[0] < 48 * MIB
+        assert after[3] - after[0] < 96 * MIB
         assert srv.peak_rss() < PEAK_RSS_LIMIT
     finally:
         srv.stop()
