@@ -62,7 +62,7 @@ CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 SNAPSHOT = rbd_driver.DEFAULT_SNAPNAME
-# An image of unknown size grows by this factor of what it holds, at
+# An image of unknown size grows by as much as it holds (it doubles), at
 # least one chunk and at most MAX_GROWTH at a time: a few resizes per
 # upload whatever its size.
 MAX_GROWTH = 8 * 1024 ** 3
@@ -99,15 +99,17 @@ class Store(rbd_driver.Store):
         timeout = self.store_conf.rados_connect_timeout
         options = ('rados_mon_op_timeout', 'client_mount_timeout')
         if timeout >= 0:
-            # The operator's setting, applied as the driver does.
+            # The operator's setting, applied as the driver does (0: no
+            # timeout).
             options += ('rados_osd_op_timeout',)
+            value = str(timeout)
         else:
-            timeout = CONF.store_requests.timeout
+            # Whole seconds: librados refuses "4.0".
+            value = str(max(1, math.ceil(CONF.store_requests.timeout)))
         try:
             client = rados.Rados(conffile=conffile, rados_id=rados_id)
             for option in options:
-                # Whole seconds: librados refuses "4.0".
-                client.conf_set(option, str(max(1, math.ceil(timeout))))
+                client.conf_set(option, value)
             client.connect()
         except rados.Error as e:
             LOG.error("Cannot connect to the Ceph cluster as client.%s: "
