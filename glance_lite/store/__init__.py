@@ -52,6 +52,8 @@ DRIVER_ENTRY_POINTS = {'file': 'glance_lite.file', 'rbd': 'glance_lite.rbd',
 # The remote stores whose health is followed (health.py), by the scheme
 # their location URIs start with.
 REMOTE_STORES = ('swift', 's3')
+# The answer when the store holding an image's data fails.
+DATA_UNAVAILABLE = "The store holding the image data is unavailable."
 
 
 def configure():
@@ -123,6 +125,18 @@ def _outage(scheme, error):
         LOG.error("Store %s: %s (%s); check %s", name, failure.state,
                   type(error).__name__, failure.option)
     return failure
+
+
+def _failed(scheme, error, doing):
+    """The StoreUnavailable to raise for a store call (``doing``) that
+    failed with ``error``: a remote store's outage is recorded and named
+    (health.Failure); any other error is logged, by its type only (its
+    message may quote a store URI)."""
+    failure = _outage(scheme, error)
+    if failure is not None:
+        return _unavailable(failure, DATA_UNAVAILABLE)
+    LOG.error("Store failed to %s: %s", doing, type(error).__name__)
+    return exception.StoreUnavailable(DATA_UNAVAILABLE)
 
 
 def _reached(scheme):
@@ -335,13 +349,11 @@ def get(url):
         # The source (or where it now redirects or resolves to) is no
         # longer allowed.
         LOG.warning("Store refused to open image data: %s", e)
-        raise exception.StoreUnavailable(
-            "The store holding the image data is unavailable.")
+        raise exception.StoreUnavailable(DATA_UNAVAILABLE)
     except store_exc.NotFound:
         raise exception.NotFound("Image data not found in the store.")
     except store_exc.RemoteServiceUnavailable:
-        raise exception.StoreUnavailable(
-            "The store holding the image data is unavailable.")
+        raise exception.StoreUnavailable(DATA_UNAVAILABLE)
     except (store_exc.StoreGetNotSupported, store_exc.UnknownScheme,
             store_exc.BadStoreUri):
         raise exception.Invalid("The image data cannot be read from its "
@@ -349,13 +361,7 @@ def get(url):
     except Exception as e:
         # Remote stores fail in many ways (timeouts, bad answers); none is
         # the client's fault and none may leak the URI.
-        failure = _outage(scheme, e)
-        if failure is not None:
-            raise _unavailable(
-                failure, "The store holding the image data is unavailable.")
-        LOG.error("Store failed to open image data: %s", type(e).__name__)
-        raise exception.StoreUnavailable(
-            "The store holding the image data is unavailable.")
+        raise _failed(scheme, e, 'open image data')
     _reached(scheme)
     return answer
 
@@ -418,13 +424,7 @@ def delete(url):
     except Exception as e:
         # A remote store that cannot be reached or answers an error: the
         # data is still there, so the caller must not forget the image.
-        failure = _outage(scheme, e)
-        if failure is not None:
-            raise _unavailable(
-                failure, "The store holding the image data is unavailable.")
-        LOG.error("Store failed to delete image data: %s", type(e).__name__)
-        raise exception.StoreUnavailable(
-            "The store holding the image data is unavailable.")
+        raise _failed(scheme, e, 'delete image data')
 
 
 def delete_quietly(url):
@@ -624,14 +624,7 @@ def remove_object(obj):
         # still holds fences that client, which the delete cannot.
         _remove_pieces(glance_store.get_store_from_scheme(scheme), obj.name)
     except Exception as e:
-        failure = _outage(scheme, e)
-        if failure is not None:
-            raise _unavailable(
-                failure, "The store holding the image data is unavailable.")
-        LOG.error("Store failed to remove the pieces of %s: %s", obj.name,
-                  type(e).__name__)
-        raise exception.StoreUnavailable(
-            "The store holding the image data is unavailable.")
+        raise _failed(scheme, e, 'remove the pieces of %s' % obj.name)
     delete(obj.uri)
 
 
@@ -671,12 +664,6 @@ def stored_size(url):
     except store_exc.NotFound:
         raise exception.NotFound("Image data not found in the store.")
     except Exception as e:
-        failure = _outage(scheme, e)
-        if failure is not None:
-            raise _unavailable(
-                failure, "The store holding the image data is unavailable.")
-        LOG.error("Store failed to size image data: %s", type(e).__name__)
-        raise exception.StoreUnavailable(
-            "The store holding the image data is unavailable.")
+        raise _failed(scheme, e, 'size image data')
     _reached(scheme)
     return size
