@@ -133,3 +133,14 @@ def make_api():
     yield _make
     for srv in servers:
         srv.stop()
+
+
+@pytest.fixture
+def servers():
+    """Servers a test started (restarted ones included), stopped and
+    removed at the end: the crash tests' (tests/reliability,
+    tests/stores)."""
+    started = []
+    yield started
+    for srv in reversed(started):
+        srv.stop()

@@ -13,7 +13,6 @@ import threading
 import time
 import uuid
 
-import pytest
 import requests
 
 from tests.reliability import faults_support as fs
@@ -63,16 +62,6 @@ def _streaming(upload, stop):
     streamer = threading.Thread(target=stream, daemon=True)
     streamer.start()
     return streamer
-
-
-@pytest.fixture
-def servers():
-    """Servers a test started (restarted ones included), stopped and
-    removed at the end."""
-    started = []
-    yield started
-    for srv in reversed(started):
-        srv.stop()
 
 
 def test_sigkill_mid_upload_keeps_acknowledged_images_and_cleanup_removes_the_rest(  # noqa: E501

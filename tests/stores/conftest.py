@@ -45,16 +45,21 @@ def pytest_collection_modifyitems(items):
         item.add_marker(pytest.mark.xdist_group(group))
 
 
-@pytest.fixture(scope='session')
-def swift(keystone, tmp_path_factory):  # noqa: F811 - the fixture above
-    """A running tests.swift_server.Swift."""
-    result = subprocess.run(['bash', swift_server.SETUP_SCRIPT],
+def _set_up(script, *args):
+    """Run a tools/*/setup.sh; the test fails with its output if it
+    does (never skipped)."""
+    result = subprocess.run(['bash', script] + list(args),
                             stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     if result.returncode != 0:
         pytest.fail('%s failed (exit %d):\n%s' % (
-            swift_server.SETUP_SCRIPT, result.returncode, result.stdout),
-            pytrace=False)
+            script, result.returncode, result.stdout), pytrace=False)
+
+
+@pytest.fixture(scope='session')
+def swift(keystone, tmp_path_factory):  # noqa: F811 - the fixture above
+    """A running tests.swift_server.Swift."""
+    _set_up(swift_server.SETUP_SCRIPT)
     server = swift_server.Swift()
     try:
         server.start(tempfile.mkdtemp(
@@ -71,13 +76,7 @@ def swift(keystone, tmp_path_factory):  # noqa: F811 - the fixture above
 def ceph(tmp_path_factory):
     """A running tests.ceph_cluster.CephCluster (one for the whole run),
     with the rados and rbd bindings importable in the project's venv."""
-    result = subprocess.run(['bash', ceph_cluster.SETUP_SCRIPT,
-                             sys.executable], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    if result.returncode != 0:
-        pytest.fail('%s failed (exit %d):\n%s' % (
-            ceph_cluster.SETUP_SCRIPT, result.returncode, result.stdout),
-            pytrace=False)
+    _set_up(ceph_cluster.SETUP_SCRIPT, sys.executable)
     cluster = ceph_cluster.CephCluster()
     try:
         cluster.start(tempfile.mkdtemp(

@@ -20,16 +20,6 @@ STORES = ['swift', 's3']
 STREAMED = 3 * stores.SEGMENT_MB * fs.MB + fs.MB
 
 
-@pytest.fixture
-def servers():
-    """Servers a test started (restarted ones included), stopped and
-    removed at the end."""
-    started = []
-    yield started
-    for srv in reversed(started):
-        srv.stop()
-
-
 def _config(swift, store, **default):
     return {'DEFAULT': default,
             'glance_store': stores.store_config(swift, swift.keystone,
