@@ -11,9 +11,13 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(
 SPEC_DIR = os.path.join(TOP, 'docs', 'spec')
 CITING = ('glance_lite', 'tests', 'bench', 'docs', 'etc', 'tools')
 # "§6.5", "§5.2.8" (item 8 of §5.2), "§18 Q9"; "v2 spec §7.2" cites the v2
-# spec. Section 0 explains the notation and is never cited.
-REFERENCE = re.compile(r'(v2 spec |v1 )?§ ?(\d+(?:\.\d+)?)(?:\.\d+)*'
-                       r'(?: (Q\d+))?')
+# spec, and so does every section of a list it heads ("v2 spec §7, §8 and
+# §10", "v2 spec §1-§11"). Section 0 explains the notation and is never
+# cited.
+_SECTION = r'§ ?\d+(?:\.\d+)*(?: Q\d+)?'
+CITATION = re.compile(r'(v2 spec |v2 |v1 )?(%s(?:(?:, | and | or |-|–)%s)*)'
+                      % (_SECTION, _SECTION))
+REFERENCE = re.compile(r'§ ?(\d+(?:\.\d+)?)(?:\.\d+)*(?: (Q\d+))?')
 HEADING = re.compile(r'^#{2,3} (\d+(?:\.\d+)?)[. ]', re.MULTILINE)
 QUIRK_ROW = re.compile(r'^\| (Q\d+) \|', re.MULTILINE)
 
@@ -42,8 +46,11 @@ def _references():
     for path in _citing_files():
         with open(path, encoding='utf-8', errors='replace') as f:
             for number, line in enumerate(f, 1):
-                for match in REFERENCE.finditer(line):
-                    yield os.path.relpath(path, TOP), number, match.groups()
+                for citation in CITATION.finditer(line):
+                    version = citation.group(1)
+                    for match in REFERENCE.finditer(citation.group(2)):
+                        yield (os.path.relpath(path, TOP), number,
+                               (version,) + match.groups())
 
 
 def test_the_specs_are_in_the_repository():
@@ -62,7 +69,7 @@ def test_code_tests_and_docs_cite_the_specs():
                          ids=lambda value: str(value))
 def test_every_cited_section_exists(path, line, reference):
     version, section, quirk = reference
-    name = ('image-api-v2.md' if version == 'v2 spec '
+    name = ('image-api-v2.md' if version in ('v2 spec ', 'v2 ')
             else 'image-api-v1.md')
     sections, quirks = _spec(name)
     assert section in sections, (
