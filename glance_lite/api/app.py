@@ -11,6 +11,7 @@ from paste import deploy
 from sqlalchemy import exc as sa_exc
 
 from glance_lite.api import policy
+from glance_lite.api.v2 import schemas as v2_schemas
 from glance_lite.common import memory
 from glance_lite.common import redaction
 from glance_lite import conf as glance_conf
@@ -91,6 +92,13 @@ def _check_schema():
 
 def load_app():
     """Set up the catalogue and the stores, and load the paste pipeline."""
+    if not (CONF.enable_v1_api or CONF.enable_v2_api):
+        raise RuntimeError('enable_v1_api and enable_v2_api are both false: '
+                           'there would be no API to serve')
+    if CONF.enabled_import_methods:
+        raise RuntimeError('enabled_import_methods must be empty: this '
+                           'release offers no image import method (%s)'
+                           % ', '.join(CONF.enabled_import_methods))
     # Before any request thread allocates (see common/memory.py).
     memory.limit_malloc_arenas(CONF.malloc_arena_max)
     os.makedirs(CONF.state_path, exist_ok=True)
@@ -108,6 +116,8 @@ def load_app():
         _check_schema()
     store.configure()
     protections.load(policy.check_rule)
+    # A bad schema-image.json stops the start, not the first v2 request.
+    v2_schemas.load()
     notifications.start()
     stale_uploads.start()
     paste_file = find_paste_file()

@@ -26,7 +26,7 @@ _STATUS_BY_ERROR = [
 ]
 
 
-def _json_error(body, status, title, environ):
+def json_error(body, status, title, environ):
     # WebOb's default joins explanation and detail with HTML line breaks;
     # JSON clients get the plain message.
     return {'message': body.replace('<br /><br />', ' ').strip(),
@@ -40,7 +40,7 @@ def to_http_error(error):
     for error_class, http_class in _STATUS_BY_ERROR:
         if isinstance(error, error_class):
             return http_class(explanation=error.msg,
-                              json_formatter=_json_error)
+                              json_formatter=json_error)
     if isinstance(error, db_exc.DBConnectionError):
         LOG.error("Database unreachable: %s", error)
         return webob.exc.HTTPServiceUnavailable(

@@ -249,6 +249,8 @@ def image_to_headers(image):
     headers = []
     for field in RESPONSE_FIELDS:
         value = image.get(field)
+        if field == 'size' and value is None:
+            value = 0  # no data yet; v1 has always said 0 (v2 spec X-10)
         if value is not None:
             headers.append((PREFIX + field, _render(value)))
     non_ascii_named = []

@@ -16,23 +16,22 @@ from glance_lite.api import image_headers
 from glance_lite.api import list_params
 from glance_lite.api.middleware import cache as cache_filter
 from glance_lite.api import policy
+from glance_lite.api import request_body
 from glance_lite.api import sendfile
 from glance_lite.api import serialization
 from glance_lite.common import exception
 from glance_lite.common import status as image_status
 from glance_lite.db import api as db_api
 from glance_lite.image import access
-from glance_lite.image import data as image_data
 from glance_lite.image import images
 from glance_lite.image import notifications
+from glance_lite.image import properties as image_properties
 from glance_lite.image import protections
 from glance_lite.image import quota
 from glance_lite import store
 
 CONF = cfg.CONF
 
-BODY_TRANSFER_ENCODINGS = ('chunked', 'compress', 'deflate', 'gzip',
-                           'identity')
 # Request headers that never change a stored image (spec §5.1, §18 Q9).
 SERVER_MANAGED = ('status', 'id', 'created_at', 'updated_at', 'deleted_at',
                   'deleted')
@@ -53,23 +52,6 @@ def _parse_meta(req):
 
 def _context(req):
     return req.environ['glance_lite.context']
-
-
-def _has_body(req):
-    """A request carries image data when it is chunked or has a non-zero
-    Content-Length (spec §6.3)."""
-    encoding = req.headers.get('Transfer-Encoding', '').strip().lower()
-    if encoding in BODY_TRANSFER_ENCODINGS:
-        return True
-    return bool(req.content_length)
-
-
-def _body_reader(req):
-    encoding = req.headers.get('Transfer-Encoding', '').strip().lower()
-    length = None if encoding in BODY_TRANSFER_ENCODINGS else (
-        req.content_length)
-    return image_data.RequestBodyReader(req.environ['wsgi.input'], length,
-                                        CONF.image_size_cap)
 
 
 def _check_size_cap(req, meta):
@@ -126,7 +108,7 @@ def _attach_source(req, image, meta, source, size, has_body,
     """Attach the request's data source to a queued image."""
     return images.attach(
         image, _context(req).owner,
-        data=_body_reader(req) if has_body else None,
+        data=request_body.reader(req) if has_body else None,
         location=source if meta.has_location else None,
         copy_from=source if meta.has_copy_from else None,
         store_name=meta.store, size=size, updating=updating)
@@ -241,14 +223,15 @@ class ImagesController:
         """
         context = _context(req)
         meta = _parse_meta(req)
-        has_body = _has_body(req)
+        has_body = request_body.has_body(req)
         _check_size_cap(req, meta)
         _authorize_change(context, meta, has_body, 'add_image')
         images.check_single_source(has_body, meta.has_location,
                                    meta.has_copy_from)
         images.apply_format_rules(meta.core)
         protections.check_create(context, meta.properties)
-        quota.check_property_count(len(meta.properties))
+        image_properties.check_v1_names({}, meta.properties)
+        quota.check_property_count(image_properties.counted(meta.properties))
         source = _prepare_external_source(context, meta)
         if meta.store is not None:
             store.check_store_name(meta.store)
@@ -280,7 +263,7 @@ class ImagesController:
         """
         context = _context(req)
         meta = _parse_meta(req)
-        has_body = _has_body(req)
+        has_body = request_body.has_body(req)
         _check_size_cap(req, meta)
         _authorize_change(context, meta, has_body, 'modify_image')
         image = access.get_visible_image(context, image_id)
@@ -294,11 +277,13 @@ class ImagesController:
         images.apply_format_rules(meta.core)
         properties = protections.check_update(
             context, image['properties'], meta.properties, purge)
+        image_properties.check_v1_names(image['properties'], meta.properties)
         if purge:
-            quota.check_property_count(len(meta.properties))
-        else:
             quota.check_property_count(
-                len(set(image['properties']) | set(meta.properties)))
+                image_properties.counted(meta.properties))
+        else:
+            quota.check_property_count(image_properties.counted(
+                set(image['properties']) | set(meta.properties)))
         values = {k: v for k, v in meta.core.items()
                   if k not in SERVER_MANAGED}
         if not context.is_admin:

@@ -14,11 +14,19 @@ SUMMARY_FIELDS = ('id', 'name', 'size', 'disk_format', 'container_format',
                   'checksum')
 
 
+def _v1_value(image, field):
+    value = image.get(field)
+    if field == 'size' and value is None:
+        # Null until data arrives; v1 has always said 0 (v2 spec X-10).
+        return 0
+    return value
+
+
 def image_detail(image):
     """Every attribute, properties included; never a location."""
     result = {}
     for field in DETAIL_FIELDS:
-        value = image.get(field)
+        value = _v1_value(image, field)
         if hasattr(value, 'strftime'):
             value = image_headers.format_timestamp(value)
         result[field] = value
@@ -27,7 +35,7 @@ def image_detail(image):
 
 
 def image_summary(image):
-    return {field: image.get(field) for field in SUMMARY_FIELDS}
+    return {field: _v1_value(image, field) for field in SUMMARY_FIELDS}
 
 
 def json_response(body, status=200):

@@ -12,6 +12,8 @@ class GlanceLiteError(Exception):
     message = 'An unknown error occurred.'
 
     def __init__(self, message=None, **kwargs):
+        # What the message was made of, for a caller that words it anew.
+        self.kwargs = kwargs
         if message is None:
             message = self.message % kwargs if kwargs else self.message
         self.msg = message
@@ -75,6 +77,19 @@ class LimitExceeded(GlanceLiteError):
     message = 'The request is larger than the service allows.'
 
 
+class SizeCapExceeded(LimitExceeded):
+    """More bytes than image_size_cap allows (413)."""
+
+
+class StorageQuotaExceeded(LimitExceeded):
+    """More bytes than the owner's storage quota leaves (413)."""
+
+
+class StorageFull(LimitExceeded):
+    """The store has no room left (413)."""
+    message = 'Image storage media is full.'
+
+
 class ClientDisconnected(Invalid):
     message = 'Client disconnected before sending all data to backend'
 
@@ -98,3 +113,9 @@ class StoreError(GlanceLiteError):
 class DatabaseUnavailable(GlanceLiteError):
     """The catalogue database cannot be reached (503)."""
     message = 'The image catalogue is unavailable; try again later.'
+
+
+class ImageFormatRefused(Invalid):
+    """Format inspection refused the uploaded data (v2 spec §12.2): v2
+    answers 415, v1 400 (a kind of Invalid, decision X-16)."""
+    message = 'Image format inspection failed'

@@ -28,7 +28,9 @@ DELETED_STATUSES = (PENDING_DELETE, DELETED)
 # from-status -> statuses it may move to.
 TRANSITIONS = {
     QUEUED: {SAVING, ACTIVE, DELETED},
-    SAVING: {ACTIVE, KILLED, DELETED, PENDING_DELETE},
+    # A failed upload: v1 kills the image (spec §16), v2 puts it back to
+    # queued for another try (v2 spec §18).
+    SAVING: {ACTIVE, KILLED, QUEUED, DELETED, PENDING_DELETE},
     ACTIVE: {DEACTIVATED, DELETED, PENDING_DELETE},
     DEACTIVATED: {ACTIVE, DELETED, PENDING_DELETE},
     KILLED: {DELETED},

@@ -20,6 +20,7 @@ from glance_lite.conf import paste
 from glance_lite.conf import scrubber
 from glance_lite.conf import server
 from glance_lite.conf import store_requests
+from glance_lite.conf import v2
 
 CONF = cfg.CONF
 
@@ -31,6 +32,7 @@ paste.register_opts(CONF)
 scrubber.register_opts(CONF)
 server.register_opts(CONF)
 store_requests.register_opts(CONF)
+v2.register_opts(CONF)
 logging.register_options(CONF)
 db_options.set_defaults(CONF)
 # glance_store's DEBUG lines name the files and URIs of image data (which

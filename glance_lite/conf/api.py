@@ -54,6 +54,11 @@ server_opts = [
     cfg.BoolOpt('enable_v1_api', default=True,
                 help='Serve the Image API v1. When false, every /v1 request '
                      'answers 300 with the versions document.'),
+    cfg.BoolOpt('enable_v2_api', default=True,
+                help='Serve the Image API v2 (from the same catalogue and '
+                     'stores as v1). When false, every /v2 request answers '
+                     '300 with the versions document. At least one of '
+                     'enable_v1_api and enable_v2_api must be true.'),
 ]
 
 identity_opts = [

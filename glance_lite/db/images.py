@@ -19,6 +19,11 @@ from glance_lite.db import models
 from glance_lite.db import records
 
 
+# Properties glance_lite keeps for itself (v2 spec §5.4; the import
+# lock of v2 spec §17.4); glance_lite.image.properties says the same.
+OWN_PREFIX = 'os_glance'
+
+
 def _check_no_status(values):
     # Status changes have their own functions, which check the table.
     if values and 'status' in values:
@@ -37,8 +42,9 @@ def image_get(session, image_id):
         images.id == image_id)).first()
     if row is None:
         raise exception.ImageNotFound(image_id=image_id)
-    image = dict(zip(records.IMAGE_FIELDS, row))
+    image = records.image_dict(row)
     image['properties'] = records.properties_of(session, [image_id])[image_id]
+    image['tags'] = records.tags_of(session, [image_id])[image_id]
     loc = records.LOCATIONS.c
     image['locations'] = [
         records.location_dict(url, meta_data, status)
@@ -51,20 +57,24 @@ def image_get(session, image_id):
 
 
 @engine.writer
-def image_create(session, values, properties=None):
+def image_create(session, values, properties=None, tags=None):
     """Store a new image record.
 
     :param values: core attributes; ``id`` and ``status`` are required.
+    :param tags: its tags, distinct, in order.
     :raises Duplicate: the id is taken, by a live or a deleted image.
     """
     now = timeutils.utcnow()
-    row = models.Image(size=0, is_public=False, protected=False, min_disk=0,
-                       min_ram=0, deleted=False, created_at=now,
-                       updated_at=now)
+    row = models.Image(size=None, visibility='private', protected=False,
+                       min_disk=0, min_ram=0, os_hidden=False, deleted=False,
+                       created_at=now, updated_at=now)
     for key, value in values.items():
         setattr(row, key, value)
     for name, value in (properties or {}).items():
         row.properties.append(models.ImageProperty(name=name, value=value))
+    for value in (tags or ()):
+        row.tags.append(models.ImageTag(value=value, created_at=now,
+                                        updated_at=now))
     session.add(row)
     try:
         session.flush()
@@ -82,19 +92,36 @@ def _apply_properties(row, properties, purge):
             row.properties.append(models.ImageProperty(name=name, value=value))
     if purge:
         for name, prop in existing.items():
-            if name not in properties:
+            if name not in properties and not name.startswith(OWN_PREFIX):
                 row.properties.remove(prop)
+
+
+def _apply_tags(session, row, tags, now):
+    """Make ``tags`` (distinct, in order) the image's tags; tags it keeps
+    keep their place."""
+    existing = {tag.value: tag for tag in row.tags}
+    for value, tag in existing.items():
+        if value not in tags:
+            row.tags.remove(tag)
+    session.flush()
+    for value in tags:
+        if value not in existing:
+            row.tags.append(models.ImageTag(value=value, created_at=now,
+                                            updated_at=now))
 
 
 @engine.writer
 def image_update(session, image_id, values, properties=None, purge=False,
-                 expected_statuses=None):
+                 expected_statuses=None, tags=None, remove_properties=()):
     """Change an image's metadata in one transaction.
 
     :param values: core attributes to set (not ``status``: see
         image_transition).
     :param properties: custom properties to set (None: leave them alone).
-    :param purge: delete the properties not named in ``properties``.
+    :param purge: delete the properties not named in ``properties``, but
+        never glance_lite's own ``os_glance*`` ones (v2 spec §21.6, X-13).
+    :param remove_properties: names of properties to delete.
+    :param tags: the image's tags from now on, distinct (None: unchanged).
     :param expected_statuses: apply only while the image is in one of these.
     :raises ImageNotFound: no such image, or it was deleted meanwhile.
     :raises Conflict: its status is no longer one of ``expected_statuses``.
@@ -105,13 +132,63 @@ def image_update(session, image_id, values, properties=None, purge=False,
         raise exception.ImageNotFound(image_id=image_id)
     if expected_statuses and row.status not in expected_statuses:
         raise exception.Conflict()
+    now = timeutils.utcnow()
     for key, value in values.items():
         setattr(row, key, value)
     if properties is not None:
         _apply_properties(row, properties, purge)
-    row.updated_at = timeutils.utcnow()
+    if remove_properties:
+        for prop in [p for p in row.properties
+                     if p.name in remove_properties]:
+            row.properties.remove(prop)
+    if tags is not None:
+        _apply_tags(session, row, tags, now)
+    row.updated_at = now
     session.flush()
     return records.to_dict(row)
+
+
+@engine.writer
+def image_tag_add(session, image_id, value, max_tags=None):
+    """Give a live image the tag ``value`` (nothing changes if it has it).
+
+    :param max_tags: refuse a tag beyond this many (None: no limit).
+    :raises ImageNotFound: no such live image.
+    :raises LimitExceeded: ``max_tags`` reached; the message is the
+        caller's to word, the attempted count is ``error.attempted``.
+    """
+    row = records.load(session, image_id, lock=True)
+    if row.deleted:
+        raise exception.ImageNotFound(image_id=image_id)
+    values = [tag.value for tag in row.tags]
+    if value in values:
+        return
+    if max_tags is not None and len(values) + 1 > max_tags:
+        error = exception.LimitExceeded()
+        error.attempted = len(values) + 1
+        raise error
+    now = timeutils.utcnow()
+    row.tags.append(models.ImageTag(value=value, created_at=now,
+                                    updated_at=now))
+    row.updated_at = now
+
+
+@engine.writer
+def image_tag_delete(session, image_id, value):
+    """Take the tag ``value`` off a live image.
+
+    :returns: False when the image did not have it.
+    :raises ImageNotFound: no such live image.
+    """
+    row = records.load(session, image_id, lock=True)
+    if row.deleted:
+        raise exception.ImageNotFound(image_id=image_id)
+    for tag in row.tags:
+        if tag.value == value:
+            row.tags.remove(tag)
+            row.updated_at = timeutils.utcnow()
+            return True
+    return False
 
 
 @engine.writer
@@ -146,15 +223,30 @@ def image_transition(session, image_id, to_status, values=None,
 
 @engine.writer
 def image_kill(session, image_id):
-    """Mark a failed upload ``killed`` (only from ``saving``); a no-op when
-    the image has moved on (deleted meanwhile, for example).
+    """Mark a failed v1 upload ``killed`` (only from ``saving``); a no-op
+    when the image has moved on (deleted meanwhile, for example).
 
     :returns: True if the image is now killed by this call.
     """
+    return _end_failed_upload(session, image_id, image_status.KILLED)
+
+
+@engine.writer
+def image_requeue(session, image_id):
+    """Put the image of a failed v2 upload back to ``queued`` (only from
+    ``saving``), ready for another upload; a no-op when the image has
+    moved on.
+
+    :returns: True if the image is now queued by this call.
+    """
+    return _end_failed_upload(session, image_id, image_status.QUEUED)
+
+
+def _end_failed_upload(session, image_id, to_status):
     row = records.load(session, image_id, lock=True)
     if row.deleted or row.status != image_status.SAVING:
         return False
-    records.set_status(row, image_status.KILLED)
+    records.set_status(row, to_status)
     row.updated_at = timeutils.utcnow()
     return True
 

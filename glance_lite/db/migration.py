@@ -27,10 +27,40 @@ def upgrade(revision='head', engine=None):
     """Bring the database schema to ``revision`` (default: the newest),
     waiting for the database as at start-up."""
     engine = engine or db_api.get_engine(wait=True)
-    with engine.begin() as connection:
-        alembic_command.upgrade(_config(connection), revision)
-    if engine.dialect.name == 'sqlite':
+    sqlite = engine.dialect.name == 'sqlite'
+    with engine.connect() as connection:
+        if sqlite:
+            # SQLite alters a table by copying it into a new one and
+            # dropping the old (alembic's batch mode), which the foreign
+            # keys of the other tables refuse while they are enforced. The
+            # pragma is ignored inside a transaction, and every statement
+            # through SQLAlchemy opens one (oslo.db emits the BEGIN), so it
+            # goes to the driver's connection first.
+            _set_sqlite_foreign_keys(connection, 'OFF')
+        try:
+            with connection.begin():
+                alembic_command.upgrade(_config(connection), revision)
+                if sqlite:
+                    _check_sqlite_foreign_keys(connection)
+        finally:
+            if sqlite:
+                _set_sqlite_foreign_keys(connection, 'ON')
+    if sqlite:
         _refresh_sqlite_statistics(engine)
+
+
+def _set_sqlite_foreign_keys(connection, state):
+    connection.connection.driver_connection.execute(
+        'PRAGMA foreign_keys = %s' % state)
+
+
+def _check_sqlite_foreign_keys(connection):
+    """Fail the upgrade (rolling it back) if a copied table lost a row
+    that another table refers to."""
+    broken = connection.exec_driver_sql('PRAGMA foreign_key_check').all()
+    if broken:
+        raise RuntimeError('The migration broke foreign keys: %s'
+                           % broken[:10])
 
 
 # Rows ANALYZE reads per index: approximate statistics, in milliseconds

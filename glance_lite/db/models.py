@@ -1,8 +1,10 @@
-"""The catalogue's tables (spec §5.7).
+"""The catalogue's tables (v1 spec §5.7, v2 spec §21.1): one catalogue
+that both APIs read and write.
 
 Deletion is soft for images (their ids are never reused and admins can
 still read them), so rows stay with ``deleted`` set. Custom properties
-are hard-deleted when purged: nothing in v1 can read a removed property.
+are hard-deleted when purged, and tags when removed: no API can read a
+removed one.
 """
 
 import sqlalchemy as sa
@@ -31,7 +33,8 @@ class Image(Base):
         sa.Index('ix_images_deleted_created_at', 'deleted', 'created_at',
                  'id'),
         sa.Index('ix_images_owner', 'owner'),
-        sa.Index('ix_images_is_public', 'is_public'),
+        sa.Index('ix_images_visibility', 'visibility'),
+        sa.Index('ix_images_os_hash_value', 'os_hash_value'),
         sa.Index('ix_images_updated_at', 'updated_at'),
         sa.Index('ix_images_name', 'name'),
         sa.Index('ix_images_status', 'status'),
@@ -42,15 +45,22 @@ class Image(Base):
     name = sa.Column(sa.String(255))
     disk_format = sa.Column(sa.String(20))
     container_format = sa.Column(sa.String(20))
-    size = sa.Column(sa.BigInteger, nullable=False, default=0)
+    # Null until the size is known (a v2 image before its data; v1
+    # shows it as 0).
+    size = sa.Column(sa.BigInteger)
     virtual_size = sa.Column(sa.BigInteger)
     checksum = sa.Column(sa.String(32))
     status = sa.Column(sa.String(30), nullable=False)
-    is_public = sa.Column(sa.Boolean, nullable=False, default=False)
+    # public, community, shared or private (v2 spec §4.2); v1's is_public
+    # is "visibility is public" (§21.2).
+    visibility = sa.Column(sa.String(20), nullable=False, default='private')
     protected = sa.Column(sa.Boolean, nullable=False, default=False)
     min_disk = sa.Column(sa.Integer, nullable=False, default=0)
     min_ram = sa.Column(sa.Integer, nullable=False, default=0)
     owner = sa.Column(sa.String(255))
+    os_hidden = sa.Column(sa.Boolean, nullable=False, default=False)
+    os_hash_algo = sa.Column(sa.String(64))
+    os_hash_value = sa.Column(sa.String(128))
     created_at = sa.Column(Timestamp, nullable=False)
     updated_at = sa.Column(Timestamp, nullable=False)
     deleted_at = sa.Column(Timestamp)
@@ -62,6 +72,9 @@ class Image(Base):
     locations = orm.relationship(
         'ImageLocation', back_populates='image', lazy='selectin',
         cascade='all, delete-orphan', order_by='ImageLocation.id')
+    tags = orm.relationship(
+        'ImageTag', back_populates='image', lazy='selectin',
+        cascade='all, delete-orphan', order_by='ImageTag.id')
 
 
 class ImageProperty(Base):
@@ -109,7 +122,12 @@ class ImageLocation(Base):
 
 
 class ImageMember(Base):
-    """A project (or user) an image is shared with (spec §11)."""
+    """A project (or user) an image is shared with (v1 spec §11, v2 §15).
+
+    ``status`` (pending, accepted, rejected) is the member's answer, which
+    decides only whether the image is in its v2 lists; ``can_share`` is
+    v1's and v2 never shows or changes it.
+    """
 
     __tablename__ = 'image_members'
     __table_args__ = (
@@ -124,7 +142,30 @@ class ImageMember(Base):
                          nullable=False)
     member = sa.Column(sa.String(255), nullable=False)
     can_share = sa.Column(sa.Boolean, nullable=False, default=False)
+    status = sa.Column(sa.String(20), nullable=False, default='pending')
     created_at = sa.Column(Timestamp, nullable=False)
     updated_at = sa.Column(Timestamp, nullable=False)
     deleted_at = sa.Column(Timestamp)
     deleted = sa.Column(sa.Boolean, nullable=False, default=False)
+
+
+class ImageTag(Base):
+    """One tag of an image (v2 spec §14): a set per image, listed in the
+    order the tags were added (the ``id`` order)."""
+
+    __tablename__ = 'image_tags'
+    __table_args__ = (
+        sa.UniqueConstraint('image_id', 'value',
+                            name='uq_image_tags_image_id_value'),
+        sa.Index('ix_image_tags_value', 'value'),
+        TABLE_ARGS,
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    image_id = sa.Column(sa.String(36), sa.ForeignKey('images.id'),
+                         nullable=False)
+    value = sa.Column(sa.String(255), nullable=False)
+    created_at = sa.Column(Timestamp, nullable=False)
+    updated_at = sa.Column(Timestamp, nullable=False)
+
+    image = orm.relationship('Image', back_populates='tags')

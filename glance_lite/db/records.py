@@ -11,9 +11,10 @@ from glance_lite.common import status as image_status
 from glance_lite.db import models
 
 IMAGE_FIELDS = ('id', 'name', 'disk_format', 'container_format', 'size',
-                'virtual_size', 'checksum', 'status', 'is_public',
-                'protected', 'min_disk', 'min_ram', 'owner', 'created_at',
-                'updated_at', 'deleted_at', 'deleted')
+                'virtual_size', 'checksum', 'status', 'visibility',
+                'protected', 'min_disk', 'min_ram', 'owner', 'os_hidden',
+                'os_hash_algo', 'os_hash_value', 'created_at', 'updated_at',
+                'deleted_at', 'deleted')
 
 # Reads that answer requests (HEAD, GET, lists, markers) are Core
 # statements on the tables, their rows made into dicts: the ORM's
@@ -23,6 +24,7 @@ IMAGES = models.Image.__table__
 PROPERTIES = models.ImageProperty.__table__
 LOCATIONS = models.ImageLocation.__table__
 MEMBERS = models.ImageMember.__table__
+TAGS = models.ImageTag.__table__
 IMAGE_COLUMNS = [IMAGES.c[field] for field in IMAGE_FIELDS]
 
 
@@ -31,10 +33,24 @@ def location_dict(url, meta_data, status):
             'status': status}
 
 
+def image_dict(row):
+    """The catalogue's image dict of a row of IMAGE_COLUMNS (without its
+    properties, tags and locations).
+
+    ``is_public`` is v1's view of ``visibility`` (v2 spec §21.2), given
+    here so that the v1 code reads it as it always did; it is never
+    written.
+    """
+    image = dict(zip(IMAGE_FIELDS, row))
+    image['is_public'] = image['visibility'] == 'public'
+    return image
+
+
 def to_dict(image):
     """An Image row (ORM) as the catalogue's image dict."""
-    result = {field: getattr(image, field) for field in IMAGE_FIELDS}
+    result = image_dict([getattr(image, field) for field in IMAGE_FIELDS])
     result['properties'] = {p.name: p.value for p in image.properties}
+    result['tags'] = [tag.value for tag in image.tags]
     result['locations'] = [
         location_dict(loc.url, loc.meta_data, loc.status)
         for loc in image.locations
@@ -66,6 +82,34 @@ def properties_of(session, image_ids):
                 sa.select(prop.image_id, prop.name, prop.value)
                 .where(prop.image_id.in_(image_ids)).order_by(prop.id)):
             found[image_id][name] = value
+    return found
+
+
+def tags_of(session, image_ids):
+    """{image id: [tag, ...]} of these images, each list in the order the
+    tags were added, in one statement."""
+    tag = TAGS.c
+    found = {image_id: [] for image_id in image_ids}
+    if image_ids:
+        for image_id, value in session.execute(
+                sa.select(tag.image_id, tag.value)
+                .where(tag.image_id.in_(image_ids)).order_by(tag.id)):
+            found[image_id].append(value)
+    return found
+
+
+def locations_of(session, image_ids):
+    """{image id: [location dict, ...]} of these images, their live
+    locations in the stored order, in one statement."""
+    loc = LOCATIONS.c
+    found = {image_id: [] for image_id in image_ids}
+    if image_ids:
+        for image_id, url, meta_data, status in session.execute(
+                sa.select(loc.image_id, loc.url, loc.meta_data, loc.status)
+                .where(loc.image_id.in_(image_ids),
+                       loc.status != image_status.LOCATION_DELETED)
+                .order_by(loc.id)):
+            found[image_id].append(location_dict(url, meta_data, status))
     return found
 
 

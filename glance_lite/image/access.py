@@ -1,10 +1,14 @@
-"""Who may see and change an image (spec §4.4)."""
+"""Who may see and change an image: one rule for both APIs (v1 spec
+§4.4 as v2 spec §4.2 and v2 spec §21.4 amend it)."""
 
 from oslo_utils import uuidutils
 
 from glance_lite.common import exception
 from glance_lite.common import status as image_status
 from glance_lite.db import api as db_api
+
+# Visibilities that let everyone read an image.
+PUBLIC_VISIBILITIES = ('public', 'community')
 
 
 def is_member(context, image):
@@ -13,15 +17,19 @@ def is_member(context, image):
 
 
 def is_visible(context, image):
+    """Whether the caller may read the image: admins, anyone for an
+    ownerless, public or community image, its owner, and the live members
+    of a ``shared`` one (in any member status; memberships of an image of
+    another visibility give nothing)."""
     if context.is_admin:
         return True
     if image['deleted']:
         return False
-    if image['owner'] is None or image['is_public']:
+    if image['owner'] is None or image['visibility'] in PUBLIC_VISIBILITIES:
         return True
     if context.owner is not None and context.owner == image['owner']:
         return True
-    return bool(is_member(context, image))
+    return image['visibility'] == 'shared' and bool(is_member(context, image))
 
 
 def is_mutable(context, image):

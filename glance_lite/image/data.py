@@ -67,11 +67,11 @@ class _BoundedReader:
             self._next_heartbeat = time.monotonic() + self._interval
         if self.bytes_read > self._limit:
             self.over_cap = True
-            raise exception.LimitExceeded(
+            raise exception.SizeCapExceeded(
                 "Denying attempt to upload image larger than %d bytes."
                 % self._limit)
         if self._quota is not None and self.bytes_read > self._quota:
-            raise exception.LimitExceeded(
+            raise exception.StorageQuotaExceeded(
                 "Denying attempt to upload image because it exceeds the "
                 "quota: the remaining storage quota is %d bytes."
                 % self._quota)

@@ -170,33 +170,69 @@ def check_source_allowed(image):
             "queued status.")
 
 
-def create(values, properties, has_source=False):
+def _v1_visibility(values, image=None):
+    """``values`` with v1's ``is_public`` made a ``visibility`` (v2 spec
+    §21.2): true is ``public``; false makes a new image ``private`` (X-3)
+    and a public one ``shared`` if it has members, else ``private`` (X-4);
+    any other visibility stays."""
+    if 'is_public' not in values:
+        return values
+    values = dict(values)
+    if values.pop('is_public'):
+        values['visibility'] = 'public'
+    elif image is None:
+        values['visibility'] = 'private'
+    elif image['visibility'] == 'public':
+        values['visibility'] = (
+            'shared' if db_api.member_list(image_id=image['id'])
+            else 'private')
+    return values
+
+
+def create(values, properties, has_source=False, tags=None):
     """Store a new image record: ``active`` when it was declared empty
     (size 0) and gets no data, else ``queued`` until data is attached.
 
-    :param values: core attributes, ``id`` and ``owner`` included.
+    :param values: core attributes, ``id`` and ``owner`` included; v1's
+        ``is_public`` is taken as a visibility.
     :param has_source: data, a location or a copy-from will follow.
+    :param tags: its tags, distinct, in order (v2 only).
     :returns: the image.
+    :raises Duplicate: the id is taken, by a live or a deleted image.
     """
+    values = _v1_visibility(values)
     declared_empty = values.get('size') == 0
     values = dict(values, status=(
         image_status.ACTIVE if declared_empty and not has_source
         else image_status.QUEUED))
-    image = db_api.image_create(values, properties)
+    image = db_api.image_create(values, properties, tags=tags)
     notifications.image_event('image.create', image)
     return image
 
 
-def update(image_id, values, properties, purge, notify=True):
-    """Change an image's core attributes and custom properties.
+def update(image_id, values, properties, purge, notify=True, tags=None,
+           remove_properties=(), expected_statuses=None):
+    """Change an image's core attributes, custom properties and tags in
+    one write.
 
     :param properties: None leaves the properties alone; otherwise they
         are merged, or replace all of them when ``purge``.
     :param notify: send ``image.update`` (False when data is attached
         next: :func:`attach` sends it then).
+    :param tags: the image's tags from now on (None: unchanged).
+    :param remove_properties: names of properties to delete.
+    :param expected_statuses: change the image only while its status is
+        one of these (None: any).
     :returns: the image.
+    :raises ImageNotFound: it was deleted meanwhile.
+    :raises Conflict: its status left ``expected_statuses`` meanwhile.
     """
-    image = db_api.image_update(image_id, values, properties, purge)
+    if 'is_public' in values:
+        values = _v1_visibility(values, db_api.image_get(image_id))
+    image = db_api.image_update(image_id, values, properties, purge,
+                                expected_statuses=expected_statuses,
+                                tags=tags,
+                                remove_properties=remove_properties)
     if notify:
         notifications.image_event('image.update', image)
     return image
@@ -265,6 +301,100 @@ def open_data(image):
     return chunks, store_size or image['size']
 
 
+def open_any_location(image):
+    """The data of an image with data, read from its first active location
+    that opens, the next tried when one fails (v2 spec §12.3 step 7).
+
+    :returns: a chunk iterator, or None when every store reports the data
+        missing.
+    :raises StoreUnavailable: (or Invalid: the store cannot serve reads)
+        the error of the last location that failed otherwise.
+    """
+    failure = None
+    for loc in image['locations']:
+        if loc['status'] != image_status.LOCATION_ACTIVE:
+            continue
+        try:
+            chunks, _size = store.get(loc['url'])
+            return chunks
+        except exception.NotFound:
+            LOG.warning("Image %s: the data of a location is missing from "
+                        "its store", image['id'])
+        except (exception.StoreUnavailable, exception.Invalid) as e:
+            LOG.warning("Image %s: a location could not be read: %s",
+                        image['id'], e.msg)
+            failure = e
+    if failure is not None:
+        raise failure
+    return None
+
+
+def byte_range(chunks, first, last):
+    """Bytes ``first`` to ``last`` (inclusive) of the data behind
+    ``chunks`` (of ``store.get``), streamed; ``chunks`` is closed with the
+    iterator. A file of the filesystem store is read from ``first`` on;
+    other stores' data is read from its start, the bytes before ``first``
+    dropped as they come."""
+    opened = store.open_file(chunks)
+    skip = first
+    if opened is not None:
+        opened.seek(first)
+        skip = 0
+    remaining = last - first + 1
+    try:
+        for chunk in chunks:
+            if skip:
+                if len(chunk) <= skip:
+                    skip -= len(chunk)
+                    continue
+                chunk, skip = chunk[skip:], 0
+            if len(chunk) >= remaining:
+                yield chunk[:remaining]
+                return
+            remaining -= len(chunk)
+            yield chunk
+    finally:
+        close = getattr(chunks, 'close', None)
+        if close is not None:
+            close()
+
+
+def deactivate(image):
+    """Make an active image's data unavailable (v2 spec §13); a
+    deactivated image stays so.
+
+    :returns: the image as it is now.
+    :raises Forbidden: it is in another status.
+    :raises Conflict: its status changed since it was read.
+    """
+    return _toggle(image, image_status.ACTIVE, image_status.DEACTIVATED,
+                   'deactivate')
+
+
+def reactivate(image):
+    """Make a deactivated image's data available again (v2 spec §13); an
+    active image stays so.
+
+    :returns: the image as it is now.
+    :raises Forbidden: it is in another status.
+    :raises Conflict: its status changed since it was read.
+    """
+    return _toggle(image, image_status.DEACTIVATED, image_status.ACTIVE,
+                   'reactivate')
+
+
+def _toggle(image, from_status, to_status, action):
+    if image['status'] == to_status:
+        return image
+    if image['status'] != from_status:
+        raise exception.Forbidden("Not allowed to %s image in status '%s'"
+                                  % (action, image['status']))
+    changed = db_api.image_transition(image['id'], to_status)
+    notifications.image_event('image.update', changed)
+    LOG.info("Image %s %sd", image['id'], action)
+    return changed
+
+
 def _has_data(image):
     return any(loc['status'] == image_status.LOCATION_ACTIVE
                for loc in image['locations'])
@@ -280,10 +410,18 @@ def _remove_data_if_deleted(locations, image):
                 store.delete_quietly(loc['url'])
 
 
+def check_unprotected(image, message="Image is protected"):
+    """A protected image cannot be deleted, not even by an admin.
+
+    :raises Forbidden: it is protected (``message``: each API words it).
+    """
+    if image['protected']:
+        raise exception.Forbidden(message)
+
+
 def delete(context, image_id):
-    """Delete a visible image (spec §9): ``pending_delete`` when it has
-    data and ``delayed_delete`` is on, else ``deleted`` with its data
-    removed from the store.
+    """Delete a visible image as v1 does (spec §9), with v1's checks and
+    messages, then :func:`destroy` it.
 
     :raises ImageNotFound, NotFound: no such visible, live image.
     :raises Forbidden: protected, pending_delete, not the caller's, or the
@@ -291,14 +429,29 @@ def delete(context, image_id):
     :raises Conflict: the store says the data is in use (image kept).
     """
     image = access.get_visible_image(context, image_id)
-    if image['protected']:
-        raise exception.Forbidden("Image is protected")
+    check_unprotected(image)
     if image['status'] == image_status.PENDING_DELETE:
         raise exception.Forbidden(
             "Forbidden to delete a pending_delete image.")
     if access.is_deleted(image):
         raise exception.NotFound("Image %s not found." % image_id)
     access.check_mutable(context, image, 'delete')
+    destroy(image)
+
+
+def destroy(image, missing_message=None):
+    """Delete a live image the caller was allowed to delete (each API
+    checks that in its own order): ``pending_delete`` when it has data and
+    ``delayed_delete`` is on, else ``deleted`` with its data removed from
+    the store. Any status but a deleted one may be deleted.
+
+    :param missing_message: the text of the NotFound when the image was
+        deleted meanwhile (default v1's).
+    :raises NotFound: it was deleted meanwhile.
+    :raises Forbidden: the store refused to delete the data (image kept).
+    :raises Conflict: the store says the data is in use (image kept).
+    """
+    image_id = image['id']
     # An upload may move the image on between our read and the write;
     # take the status it has then, a few times at most.
     for _attempt in range(DELETE_ATTEMPTS):
@@ -312,7 +465,8 @@ def delete(context, image_id):
         except exception.Conflict:
             image = db_api.image_get(image_id)
         except exception.ImageNotFound:
-            raise exception.NotFound("Image %s not found." % image_id)
+            raise exception.NotFound(
+                missing_message or "Image %s not found." % image_id)
         except db_exc.DBConnectionError:
             # The soft-delete may have been committed although its answer
             # was lost: its data must go then, or nothing would ever

@@ -1,6 +1,10 @@
 """Image members: who an image is shared with, and who may change that
-(spec §11). Every API's member routes call these; parsing a request body
-and policy are the caller's."""
+(v1 spec §11, v2 spec §15). Every API's member routes call these; parsing
+a request body and policy are the caller's.
+
+v1 shares through sharers (the owner, or members with ``can_share``) and
+knows no member status; v2 lets only the owner manage the members of a
+``shared`` image, and each member answer for itself with a status."""
 
 from glance_lite.common import exception
 from glance_lite.db import api as db_api
@@ -8,6 +12,9 @@ from glance_lite.image import access
 from glance_lite.image import quota
 
 MAX_MEMBER_ID_LENGTH = 255
+# A member's answers (v2 spec §15.1).
+MEMBER_STATUSES = ('pending', 'accepted', 'rejected')
+ONLY_SHARED = "Only shared images have members."
 
 
 def check_member_id(member_id):
@@ -120,3 +127,64 @@ def shared_with(context, member_id):
         if not access.is_deleted(image):
             shared.append(membership)
     return shared
+
+
+def check_shared(image):
+    """:raises Forbidden: the image is not ``shared``, the only visibility
+    whose members mean anything (v2 spec §4.2)."""
+    if image['visibility'] != 'shared':
+        raise exception.Forbidden(ONLY_SHARED)
+
+
+def not_a_member_message(image, member_id):
+    return "%s not found in the member list of the image %s." % (
+        member_id, image['id'])
+
+
+def find_member(context, image, member_id):
+    """The live membership ``member_id`` of the image, if the caller may
+    see it: the owner and admins see every one, anyone else only its own.
+
+    :raises NotFound: (v2 spec §15.4).
+    """
+    membership = None
+    may_see = (access.is_mutable(context, image)
+               or member_id == context.owner)
+    if may_see and '\x00' not in member_id:
+        membership = db_api.member_find(image['id'], member_id)
+    if membership is None:
+        raise exception.NotFound(not_a_member_message(image, member_id))
+    return membership
+
+
+def add_member_v2(image, member_id):
+    """Add ``member_id`` as a new (or revived) ``pending`` member without
+    ``can_share``; the image's visibility is left as it is.
+
+    :returns: the membership.
+    :raises Invalid: a bad member id.
+    :raises LimitExceeded: one member more than image_member_quota.
+    :raises Conflict: it is a live member already.
+    """
+    check_member_id(member_id)
+    count = len(db_api.member_list(image_id=image['id']))
+    quota.check_member_count(count + 1)
+    return db_api.member_add(image['id'], member_id)
+
+
+def set_member_status(image, member_id, status):
+    """Record a member's answer; its ``can_share`` stays (v2 spec §21.3,
+    X-7).
+
+    :returns: the membership.
+    :raises Invalid: not one of MEMBER_STATUSES.
+    :raises NotFound: ``member_id`` is no longer a member.
+    """
+    if status not in MEMBER_STATUSES:
+        raise exception.Invalid(
+            'Incorrect request: Status must be "pending", "accepted" or '
+            '"rejected".')
+    membership = db_api.member_set_status(image['id'], member_id, status)
+    if membership is None:
+        raise exception.NotFound(not_a_member_message(image, member_id))
+    return membership

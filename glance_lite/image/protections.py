@@ -23,6 +23,10 @@ OPERATIONS = ('create', 'read', 'update', 'delete')
 EVERYONE = '@'
 NOBODY = '!'
 
+# What v1 answers for a protected property (spec §15.1); v2 has its own
+# wording (v2 spec §5.4).
+V1_MESSAGE = "Property '%s' is protected"
+
 _rules = None
 
 
@@ -107,11 +111,36 @@ def readable(context, image):
         if _rules.allows(context, name, 'read')})
 
 
-def check_create(context, properties):
-    """Raise Forbidden unless every property may be created."""
+def check_create(context, properties, message=V1_MESSAGE):
+    """Raise Forbidden unless every property may be created.
+
+    :param message: the refusal's text, with %s for the name (each API
+        words it).
+    """
     for name in properties:
         if not _allows(context, name, 'create'):
-            raise exception.Forbidden("Property '%s' is protected" % name)
+            raise exception.Forbidden(message % name)
+
+
+def check_changes(context, created, updated, removed, message):
+    """Check the property changes of a v2 PATCH (v2 spec §10.3): a new
+    name may be written by those who may create or update it, an existing
+    one by those who may update it, a removed one by those who may delete
+    it.
+
+    :param message: the refusal's text, with %s for the name.
+    :raises Forbidden: the caller may not make one of the changes.
+    """
+    for name in created:
+        if not (_allows(context, name, 'create')
+                or _allows(context, name, 'update')):
+            raise exception.Forbidden(message % name)
+    for name in updated:
+        if not _allows(context, name, 'update'):
+            raise exception.Forbidden(message % name)
+    for name in removed:
+        if not _allows(context, name, 'delete'):
+            raise exception.Forbidden(message % name)
 
 
 def check_update(context, existing, requested, purge):
@@ -131,7 +160,7 @@ def check_update(context, existing, requested, purge):
             allowed = _allows(context, name, 'read') and (
                 existing[name] == value or _allows(context, name, 'update'))
         if not allowed:
-            raise exception.Forbidden("Property '%s' is protected" % name)
+            raise exception.Forbidden(V1_MESSAGE % name)
     if not purge:
         return requested
     kept = dict(requested)
@@ -141,5 +170,5 @@ def check_update(context, existing, requested, purge):
         if not _allows(context, name, 'read'):
             kept[name] = value
         elif not _allows(context, name, 'delete'):
-            raise exception.Forbidden("Property '%s' is protected" % name)
+            raise exception.Forbidden(V1_MESSAGE % name)
     return kept

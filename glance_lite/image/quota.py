@@ -10,6 +10,10 @@ from glance_lite.db import api as db_api
 
 CONF = cfg.CONF
 
+# Properties glance_lite keeps for itself (the import lock and progress
+# markers): no quota counts them (v2 spec §5.4, X-15).
+INTERNAL_PREFIX = 'os_glance'
+
 _UNITS = {'': 1, 'B': 1, 'KB': 1024, 'MB': 1024 ** 2, 'GB': 1024 ** 3,
           'TB': 1024 ** 4}
 
@@ -28,6 +32,22 @@ def check_property_count(count):
         raise exception.LimitExceeded(
             "The limit has been exceeded on the number of allowed image "
             "properties. Attempted: %d, Maximum: %d" % (count, limit))
+
+
+def property_count(names):
+    """How many of the property ``names`` the property quota counts: all
+    but glance_lite's own ``os_glance*`` ones."""
+    return sum(1 for name in names if not name.startswith(INTERNAL_PREFIX))
+
+
+def check_tag_count(count):
+    """Raise LimitExceeded when an image would have too many tags
+    (``image_tag_quota``; negative: unlimited)."""
+    limit = CONF.image_tag_quota
+    if limit >= 0 and count > limit:
+        raise exception.LimitExceeded(
+            "The limit has been exceeded on the number of allowed image "
+            "tags. Attempted: %d, Maximum: %d" % (count, limit))
 
 
 def check_member_count(count):
@@ -54,9 +74,10 @@ def remaining_storage(owner, image_id):
 
 
 def check_storage(size, remaining):
-    """Raise LimitExceeded when ``size`` bytes exceed what remains."""
+    """Raise StorageQuotaExceeded (a LimitExceeded) when ``size`` bytes
+    exceed what remains."""
     if remaining is not None and size > remaining:
-        raise exception.LimitExceeded(
+        raise exception.StorageQuotaExceeded(
             "Denying attempt to upload image because it exceeds the quota: "
             "the remaining storage quota is %d bytes, the image needs %d."
             % (remaining, size))

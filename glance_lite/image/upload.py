@@ -1,6 +1,6 @@
 """The upload algorithm every API shares (v1's POST and PUT, copy-from,
-and later v2's data upload and import; spec §6.5): queued -> saving ->
-active, or killed with nothing left in the store."""
+v2's data upload; spec §6.5, v2 spec §12.1): queued -> saving -> active,
+or, with nothing left in the store, killed (v1) or back to queued (v2)."""
 
 import functools
 import threading
@@ -22,15 +22,20 @@ from glance_lite import store
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
+# What a failed upload leaves its image in: v1 kills it (spec §6.5), v2
+# puts it back to queued for another try (v2 spec §12.1 step 9).
+KILL = image_status.KILLED
+REQUEUE = image_status.QUEUED
 
-def _mismatch(image_id, field, declared, actual):
+
+def _mismatch(image_id, field, declared, actual, on_failure=KILL):
     LOG.warning("Upload to image %s: supplied %s (%s) and %s of the data "
-                "(%s) did not match; the image is killed", image_id, field,
-                declared, field, actual)
+                "(%s) did not match; the image is %s", image_id, field,
+                declared, field, actual, on_failure)
     return exception.Invalid(
         "Supplied %s (%s) and %s generated from uploaded image (%s) did "
-        "not match. Setting image status to 'killed'."
-        % (field, declared, field, actual))
+        "not match. Setting image status to '%s'."
+        % (field, declared, field, actual, on_failure))
 
 
 def _heartbeat(image_id):
@@ -51,19 +56,22 @@ def _heartbeat(image_id):
             "deleted); the upload was stopped." % image_id)
 
 
-def _kill(image_id):
+def _kill(image_id, on_failure=KILL):
+    """End a failed upload: the image leaves ``saving`` for ``on_failure``
+    (killed or queued)."""
+    end = db_api.image_kill if on_failure == KILL else db_api.image_requeue
     try:
-        db_api.image_kill(image_id)
+        end(image_id)
     except db_exc.DBConnectionError:
         # Without this the image would stay `saving` for ever.
         settle.when_database_returns(
-            image_id, lambda _image: _kill(image_id),
-            'Killing a failed upload')
+            image_id, lambda _image: _kill(image_id, on_failure),
+            'Ending a failed upload')
     except Exception:  # noqa: BLE001 - the original error is what matters
-        LOG.exception("Could not mark image %s killed", image_id)
+        LOG.exception("Could not mark image %s %s", image_id, on_failure)
 
 
-def _settle_activation(image_id, url, image):
+def _settle_activation(image_id, url, on_failure, image):
     """After an activation whose answer was lost with the database: keep
     the data if the activation was committed, else remove it and kill the
     image."""
@@ -73,10 +81,10 @@ def _settle_activation(image_id, url, image):
                  "its data is kept", image_id)
         return
     store.delete_quietly(url)
-    _kill(image_id)
+    _kill(image_id, on_failure)
 
 
-def upload(image, data, store_name=None, owner=None):
+def upload(image, data, store_name=None, owner=None, on_failure=KILL):
     """Store ``data`` as the bytes of a queued image and activate it.
 
     :param image: the image record (dict) holding the declared size and
@@ -84,21 +92,31 @@ def upload(image, data, store_name=None, owner=None):
     :param data: a reader of ``glance_lite.image.data``.
     :param owner: whose storage quota the data counts against (None: the
         caller has no owner, so no usage, only the quota itself).
-    :returns: the active image.
-    :raises Conflict: the image is no longer queued, or lost a race.
+    :param on_failure: KILL (v1) or REQUEUE (v2): the status a failed
+        upload leaves the image in, its data removed either way.
+    :returns: the active image, with its checksum and multihash.
+    :raises Conflict: the image is not queued (any more: another upload
+        won), in the words of the API ``on_failure`` stands for.
     :raises ImageDeletedDuringUpload: it was deleted while data streamed.
-    :raises Invalid: size/checksum mismatch or client disconnect (the image
-        is then killed); LimitExceeded for the size cap or the storage quota;
-        other store errors as ``store.add``.
+    :raises Invalid: size/checksum mismatch or client disconnect;
+        LimitExceeded for the size cap or the storage quota; other store
+        errors as ``store.add``.
     """
     image_id = image['id']
     try:
         db_api.image_transition(image_id, image_status.SAVING)
+    except exception.InvalidTransition as e:
+        if on_failure == REQUEUE:
+            raise exception.Conflict(
+                "Image status transition from %s to saving is not allowed"
+                % e.from_status)
+        raise exception.Conflict("Cannot upload to an unqueued image")
     except exception.Conflict:
         raise exception.Conflict("Cannot upload to an unqueued image")
     notifications.image_event('image.prepare', image)
     try:
-        return _store_and_activate(image, data, store_name, owner)
+        return _store_and_activate(image, data, store_name, owner,
+                                   on_failure)
     except BaseException as e:
         # Every upload that fails after image.prepare says so once,
         # client disconnects included (spec §21.2).
@@ -106,33 +124,36 @@ def upload(image, data, store_name=None, owner=None):
         raise
 
 
-def _store_and_activate(image, data, store_name, owner):
+def _store_and_activate(image, data, store_name, owner, on_failure):
     image_id = image['id']
+    fail = functools.partial(_kill, image_id, on_failure)
     try:
         remaining = quota.remaining_storage(owner, image_id)
         quota.check_storage(image.get('size') or 0, remaining)
         data.limit_to_quota(remaining)
         data.beat_while_reading(lambda: _heartbeat(image_id),
                                 CONF.upload_heartbeat_interval)
-        url, size, checksum, metadata = store.add(
-            image_id, data, store_name, size_hint=image.get('size') or 0)
+        stored = store.add(image_id, data, store_name,
+                           size_hint=image.get('size') or 0)
     except exception.LimitExceeded:
-        _kill(image_id)
+        fail()
         if image.get('size') and data.over_cap:
             # A size was declared (within the cap): the stream is not
             # capped then, the answer is the mismatch (spec §6.6). The
             # bytes past the cap are counted, never stored.
-            raise _mismatch(image_id, 'size', image['size'], data.drain())
+            raise _mismatch(image_id, 'size', image['size'], data.drain(),
+                            on_failure)
         raise
     except Exception:
-        _kill(image_id)
+        fail()
         raise
+    url, size, checksum = stored.url, stored.size, stored.checksum
     try:
         # Other uploads by the same owner may have finished meanwhile.
         quota.check_storage(size, quota.remaining_storage(owner, image_id))
     except exception.LimitExceeded:
         store.delete_quietly(url)
-        _kill(image_id)
+        fail()
         raise
     mismatch = None
     if image.get('size') and image['size'] != size:
@@ -141,15 +162,17 @@ def _store_and_activate(image, data, store_name, owner):
         mismatch = ('checksum', image['checksum'], checksum)
     if mismatch:
         store.delete_quietly(url)
-        _kill(image_id)
-        raise _mismatch(image_id, *mismatch)
+        fail()
+        raise _mismatch(image_id, *mismatch, on_failure=on_failure)
     notifications.image_event('image.upload', dict(
         image, status=image_status.SAVING, size=size, checksum=checksum))
     try:
+        hash_algo, hash_value = stored.multihash
         active = db_api.image_transition(
             image_id, image_status.ACTIVE,
-            values={'size': size, 'checksum': checksum},
-            location=(url, metadata))
+            values={'size': size, 'checksum': checksum,
+                    'os_hash_algo': hash_algo, 'os_hash_value': hash_value},
+            location=(url, stored.metadata))
     except exception.ImageNotFound:
         store.delete_quietly(url)
         raise exception.ImageDeletedDuringUpload(image_id=image_id)
@@ -164,12 +187,13 @@ def _store_and_activate(image, data, store_name, owner):
         # been committed. Only the database can tell; keep the data until
         # it answers again.
         settle.when_database_returns(
-            image_id, functools.partial(_settle_activation, image_id, url),
+            image_id, functools.partial(_settle_activation, image_id, url,
+                                        on_failure),
             'The activation of an upload')
         raise
     except Exception:
         store.delete_quietly(url)
-        _kill(image_id)
+        fail()
         raise
     activated(active)
     return active

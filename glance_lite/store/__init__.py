@@ -52,6 +52,10 @@ DRIVER_ENTRY_POINTS = {'file': 'glance_lite.file', 'rbd': 'glance_lite.rbd',
 # The remote stores whose health is followed (health.py), by the scheme
 # their location URIs start with.
 REMOTE_STORES = ('swift', 's3')
+# What ``add`` stored: where, how many bytes, their md5 hex digest, their
+# multihash as (algorithm, hex digest), and the store's location metadata.
+Stored = collections.namedtuple(
+    'Stored', ['url', 'size', 'checksum', 'multihash', 'metadata'])
 # The answer when the store holding an image's data fails.
 DATA_UNAVAILABLE = "The store holding the image data is unavailable."
 
@@ -252,7 +256,8 @@ def add(image_id, data, scheme=None, size_hint=0):
         to the stores that take it as a hint only (rbd creates its image
         that large): the stream's length is what counts.
 
-    :returns: (location_url, bytes_written, md5_hex, metadata).
+    :returns: a :class:`Stored` (location URL, bytes written, md5 hex, the
+        multihash of ``hashing_algorithm`` as (algorithm, hex), metadata).
     :raises: Invalid (unknown store), Conflict, LimitExceeded,
         StoreUnavailable, Forbidden, StoreAddDisabled or StoreError; errors
         raised by ``data`` itself (size caps, client disconnects) pass
@@ -270,9 +275,9 @@ def add(image_id, data, scheme=None, size_hint=0):
         # length is checked by the caller, against what the client
         # declared, once the stream has been read (spec §6.5 step 7).
         size = size_hint if getattr(store, 'takes_size_hint', False) else 0
-        url, size, checksum, _multihash, metadata = (
+        url, size, checksum, multihash, metadata = (
             glance_store.store_add_to_backend_with_multihash(
-                image_id, data, size, 'md5', store))
+                image_id, data, size, CONF.hashing_algorithm, store))
     except store_exc.Duplicate:
         # The data there is not ours to remove.
         raise exception.Conflict("Attempt to upload duplicate image.")
@@ -292,7 +297,8 @@ def add(image_id, data, scheme=None, size_hint=0):
                                         "try again later.")
         raise _add_error(e, scheme, image_id)
     _reached(scheme)
-    return url, size, checksum, metadata
+    return Stored(url, size, checksum,
+                  (CONF.hashing_algorithm, multihash), metadata)
 
 
 def _remove_within_bound(store, image_id):
@@ -316,7 +322,7 @@ def _add_error(e, scheme, image_id):
     os_errno = e.errno if isinstance(e, OSError) else None
     if isinstance(e, store_exc.StorageFull) or os_errno in (errno.ENOSPC,
                                                             errno.EDQUOT):
-        return exception.LimitExceeded("Image storage media is full.")
+        return exception.StorageFull()
     if isinstance(e, store_exc.StorageWriteDenied) or os_errno in (
             errno.EACCES, errno.EPERM, errno.EROFS):
         # A read-only file system is the operator's permission problem

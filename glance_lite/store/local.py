@@ -1,21 +1,20 @@
 """The fast path for glance_store's filesystem store: image bytes written
-with the md5 computed on another thread, and read back as an open file a
-server can send with ``sendfile``.
+with the md5 checksum and the multihash computed on another thread, and
+read back as an open file a server can send with ``sendfile``.
 
 glance_store's file driver hashes inline, in the thread that reads the
-request and writes the file, and computes md5 twice when asked for an md5
-multihash (its checksum plus the multihash; it has no way to ask for the
-checksum alone). md5 is the one unavoidable cost of an upload, so it is
-moved off the read/write path here: ``hashlib`` releases the GIL on large
-buffers, and on a second core hashing overlaps reading and writing.
+request and writes the file. Hashing is the one unavoidable cost of an
+upload, so it is moved off the read/write path here: ``hashlib`` releases
+the GIL on large buffers, and on a second core hashing overlaps reading
+and writing.
 
 :class:`Store` is glance_store's filesystem driver with that writer and
 that reader: glance_store loads it through the ``glance_lite.file``
 entry point (the facade names it for ``stores = file``, see
 docs/stores.md). Only the plain layout is written here (one
 ``filesystem_store_datadir``, no metadata file, no thin provisioning);
-any other configuration, a hashing algorithm other than md5 or a
-signature verifier, goes to the driver's own add.
+any other configuration, or a signature verifier, goes to the driver's
+own add.
 """
 
 import errno
@@ -43,20 +42,25 @@ HASH_QUEUE_DEPTH = 8
 READ_BLOCK = 1024 * 1024
 
 
-class BackgroundMd5:
-    """md5 of a stream of blocks, computed on its own thread.
+class BackgroundHashes:
+    """The md5 checksum and the multihash of a stream of blocks, computed
+    on their own thread.
 
     ``update`` queues a block (waiting while HASH_QUEUE_DEPTH are already
-    queued, so memory stays bounded); ``hexdigest`` waits for the last one.
+    queued, so memory stays bounded); ``hexdigests`` waits for the last one.
     Blocks must not change once queued (bytes do not).
+
+    :param hashing_algo: the multihash's hashlib name; ``md5`` hashes once.
     """
 
     _END = None
 
-    def __init__(self):
+    def __init__(self, hashing_algo='md5'):
         self._md5 = hashlib.md5(usedforsecurity=False)
+        self._multihash = (self._md5 if hashing_algo == 'md5' else
+                           hashlib.new(hashing_algo))
         self._blocks = queue.Queue(maxsize=HASH_QUEUE_DEPTH)
-        self._thread = threading.Thread(target=self._run, name='md5',
+        self._thread = threading.Thread(target=self._run, name='hashes',
                                         daemon=True)
         self._thread.start()
 
@@ -66,13 +70,16 @@ class BackgroundMd5:
             if block is self._END:
                 return
             self._md5.update(block)
+            if self._multihash is not self._md5:
+                self._multihash.update(block)
 
     def update(self, block):
         self._blocks.put(block)
 
-    def hexdigest(self):
+    def hexdigests(self):
+        """(md5 hex, multihash hex) of every block queued."""
         self.close()
-        return self._md5.hexdigest()
+        return self._md5.hexdigest(), self._multihash.hexdigest()
 
     def close(self):
         """Stop the thread (idempotent); what was queued is hashed."""
@@ -87,7 +94,7 @@ def _conf():
 
 class Store(filesystem.Store):
     """glance_store's filesystem driver, writing through :func:`add`
-    (md5 off the write path) and reading whole images as a
+    (hashing off the write path) and reading whole images as a
     :class:`WholeFile` (which :func:`open_file` hands to sendfile)."""
 
     def get_store_location_class(self):
@@ -98,15 +105,13 @@ class Store(filesystem.Store):
     @capabilities.check
     def add(self, image_id, image_file, image_size, hashing_algo,
             context=None, verifier=None):
-        """The driver contract's add: the fast writer for md5 in the plain
-        layout, the driver's own add otherwise."""
-        if hashing_algo != 'md5' or verifier is not None or not handles(
-                self):
+        """The driver contract's add: the fast writer in the plain layout,
+        the driver's own add otherwise."""
+        if verifier is not None or not handles(self):
             return super().add(image_id, image_file, image_size,
                                hashing_algo, context=context,
                                verifier=verifier)
-        url, size, checksum, metadata = add(image_id, image_file)
-        return url, size, checksum, checksum, metadata
+        return add(image_id, image_file, hashing_algo)
 
     @capabilities.check
     def get(self, location, offset=0, chunk_size=None, context=None):
@@ -190,17 +195,17 @@ def handles(driver):
             and not conf.filesystem_thin_provisioning)
 
 
-def add(image_id, data):
+def add(image_id, data, hashing_algo='md5'):
     """Write ``data`` (read until b'') to the file of image_id.
 
-    :returns: (location_url, bytes_written, md5_hex, metadata), as the
-        driver's add.
+    :returns: (location_url, bytes_written, md5_hex, multihash_hex,
+        metadata), as the driver's add.
     :raises: glance_store's Duplicate, StorageFull or StorageWriteDenied
         as the driver would; anything ``data`` raises passes through. A
         partial file is removed on every failure.
     """
     path = os.path.join(_conf().filesystem_store_datadir, str(image_id))
-    md5 = BackgroundMd5()
+    hashes = BackgroundHashes(hashing_algo)
     written = 0
     try:
         with open(path, 'xb') as f:
@@ -208,15 +213,15 @@ def add(image_id, data):
                 block = data.read(WRITE_BLOCK)
                 if not block:
                     break
-                md5.update(block)
+                hashes.update(block)
                 f.write(block)
                 written += len(block)
-        checksum = md5.hexdigest()
+        checksum, multihash = hashes.hexdigests()
     except FileExistsError:
-        md5.close()
+        hashes.close()
         raise store_exc.Duplicate(image=path)
     except BaseException as error:
-        md5.close()
+        hashes.close()
         _remove_partial(path, image_id)
         if isinstance(error, OSError) and error.errno in (errno.ENOSPC,
                                                           errno.EFBIG):
@@ -225,7 +230,7 @@ def add(image_id, data):
             raise store_exc.StorageWriteDenied()
         raise
     _set_permissions(path)
-    return 'file://' + path, written, checksum, {}
+    return 'file://' + path, written, checksum, multihash, {}
 
 
 def _remove_partial(path, image_id):

@@ -183,14 +183,13 @@ class Store(s3_driver.Store):
     @capabilities.check
     def add(self, image_id, image_file, image_size, hashing_algo,
             context=None, verifier=None):
-        """The driver contract's add; md5 uploads without a signature
-        verifier take the bounded path, anything else the driver's."""
-        if hashing_algo != 'md5' or verifier is not None:
+        """The driver contract's add; uploads without a signature
+        verifier take the bounded path, the others the driver's."""
+        if verifier is not None:
             return super().add(image_id, image_file, image_size,
                                hashing_algo, context=context,
                                verifier=verifier)
-        url, size, checksum, metadata = add(self, image_id, image_file)
-        return url, size, checksum, checksum, metadata
+        return add(self, image_id, image_file, hashing_algo)
 
     def data_uris(self, image_id):
         """The one URI at which :func:`add` writes the data of
@@ -259,12 +258,12 @@ def _checksum_settings(options):
             options.s3_store_response_checksum_validation}
 
 
-def add(driver, image_id, data):
+def add(driver, image_id, data, hashing_algo='md5'):
     """Write ``data`` (read until b'') as the S3 object of ``image_id``
     through ``driver`` (a :class:`Store`).
 
-    :returns: (location_url, bytes_written, md5_hex, metadata), as the
-        driver's add.
+    :returns: (location_url, bytes_written, md5_hex, multihash_hex,
+        metadata), as the driver's add.
     :raises: Duplicate if the object exists, LimitExceeded past
         MAX_PARTS parts; S3 client errors and anything ``data`` raises
         pass through, after the multipart upload is aborted (S3 then
@@ -281,9 +280,9 @@ def add(driver, image_id, data):
     upload_id = client.create_multipart_upload(Bucket=bucket,
                                                Key=key)['UploadId']
     try:
-        parts, size, checksum = _send_parts(
+        parts, size, checksum, multihash = _send_parts(
             client, bucket, key, upload_id, data,
-            settings['threads'], settings['part_size'])
+            settings['threads'], settings['part_size'], hashing_algo)
         if parts:
             client.complete_multipart_upload(
                 Bucket=bucket, Key=key, UploadId=upload_id,
@@ -297,7 +296,7 @@ def add(driver, image_id, data):
         _abort(client, bucket, key, upload_id)
         client.put_object(Body=b'', Bucket=bucket, Key=key)
     metadata = {'store': driver.backend_group} if driver.backend_group else {}
-    return location.get_uri(), size, checksum, metadata
+    return location.get_uri(), size, checksum, multihash, metadata
 
 
 def _location(driver, key):
@@ -397,18 +396,20 @@ def _ensure_bucket(client, settings):
             store_name='s3', reason="Failed to add bucket to S3")
 
 
-def _send_parts(client, bucket, key, upload_id, data, threads, part_size):
+def _send_parts(client, bucket, key, upload_id, data, threads, part_size,
+                hashing_algo='md5'):
     """Read ``data`` part by part and upload the parts side by side, with
     no more than ``s3_store_thread_pools`` in flight.
 
     :returns: ([{'PartNumber': n, 'ETag': etag}, ...] in order, size,
-        md5 hex of the data).
+        md5 hex of the data, ``hashing_algo`` hex of the data).
     :raises: the first part's error, or whatever ``data`` raises; parts
         not yet started are cancelled and the ones being sent finished
         before it propagates, so the caller's abort is the last word.
     """
     free_slots = threading.Semaphore(threads)
     md5 = hashlib.md5(usedforsecurity=False)
+    multihash = md5 if hashing_algo == 'md5' else hashlib.new(hashing_algo)
     failures = []
     sent = []
     size = 0
@@ -434,6 +435,8 @@ def _send_parts(client, bucket, key, upload_id, data, threads, part_size):
                         "%d MiB (s3_store_large_object_chunk_size)"
                         % (MAX_PARTS, part_size // (1024 * 1024)))
                 md5.update(body)
+                if multihash is not md5:
+                    multihash.update(body)
                 size += len(body)
                 future = pool.submit(_upload_part, client, bucket, key,
                                      upload_id, len(sent) + 1, body)
@@ -443,7 +446,8 @@ def _send_parts(client, bucket, key, upload_id, data, threads, part_size):
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
-    return [future.result() for future in sent], size, md5.hexdigest()
+    return ([future.result() for future in sent], size, md5.hexdigest(),
+            multihash.hexdigest())
 
 
 def _read_part(data, part_size):

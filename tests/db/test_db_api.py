@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from glance_lite.common import exception
 from glance_lite.db import api as db_api
-from glance_lite.db import listing
+from glance_lite.db import list_clauses
 from glance_lite.db import migration
 from tests.db import support
 
@@ -98,61 +98,144 @@ def test_admin_list_probes_memberships_per_image_on_postgresql(
     migration.upgrade()
     shared = create(owner='p1', created_at=T(2015, 1, 2))
     db_api.member_set(shared['id'], 'p2')
-    public = create(owner='p1', is_public=True, created_at=T(2015, 1, 1))
+    public = create(owner='p1', visibility='public', created_at=T(2015, 1, 1))
     create(owner='p1')
     query = db_api.image_list_query(None)
     assert 'hashed SubPlan' not in _plan(query)
     assert list_ids() == [shared['id'], public['id']]
 
 
+def _insert(table, **values):
+    """One row written with SQL only: the models describe the newest
+    schema, not the revision a test upgrades from."""
+    with db_api.get_engine().begin() as conn:
+        conn.execute(sa.table(table, *map(sa.column, values)).insert()
+                     .values(**values))
+
+
+def _old_image(image_id=None, **values):
+    """An image row as revision 0001 to 0003 stored it."""
+    image_id = image_id or new_id()
+    row = dict(id=image_id, name=None, size=0, status='queued',
+               is_public=False, protected=False, min_disk=0, min_ram=0,
+               owner=None, created_at=T(2020, 1, 1), updated_at=T(2020, 1, 1),
+               deleted=False)
+    row.update(values)
+    _insert('images', **row)
+    return image_id
+
+
+def _old_member(image_id, member, can_share=False, deleted=False):
+    now = T(2020, 1, 2)
+    _insert('image_members', image_id=image_id, member=member,
+            can_share=can_share, created_at=now, updated_at=now,
+            deleted=deleted, deleted_at=now if deleted else None)
+
+
+def _old_property(image_id, name, value):
+    _insert('image_properties', image_id=image_id, name=name, value=value)
+
+
 def test_upgrade_keeps_data(empty_db):
     """A catalogue at the first revision, holding images in every state,
     properties, members and locations, upgraded to the newest schema:
-    nothing is lost or changed, and exact matching holds afterwards."""
+    nothing is lost, exact matching holds afterwards, and visibility and
+    member statuses follow v2 spec §21.1 (X-1, X-2)."""
     migration.upgrade('0001')
     assert migration.current_version() == '0001'
-    image = create(name='before', properties={'k': 'v', 'n': None})
-    db_api.member_set(image['id'], 'tenant', True)
+    image = _old_image(name='before', owner='o')
+    _old_property(image, 'k', 'v')
+    _old_property(image, 'n', None)
+    _old_member(image, 'tenant', True)
     # Differs only by a trailing space, and by case.
-    padded = create(name='before ', owner='Tenant',
-                    properties={'k ': 'padded'})
-    db_api.member_set(padded['id'], 'tenant ', False)
-    unicode = create(name='caf\u00e9 \u65e5\u672c', status='active',
-                     properties={'os_\u00e9': '\u0416' * 1000},
-                     created_at=T(2001, 2, 3, 4, 5, 6, 999999),
-                     updated_at=T(2001, 2, 3, 4, 5, 6, 999999))
-    active = create(disk_format='raw', container_format='bare')
-    db_api.image_transition(active['id'], 'active',
-                            {'size': 5, 'checksum': '0' * 32},
-                            location=('file:///data/x', None))
-    deleted = create(name='gone')
-    db_api.image_destroy(deleted['id'], 'deleted', 'queued')
-    before = {i: db_api.image_get(i) for i in (
-        image['id'], padded['id'], unicode['id'], active['id'],
-        deleted['id'])}
+    padded = _old_image(name='before ', owner='Tenant')
+    _old_property(padded, 'k ', 'padded')
+    _old_member(padded, 'tenant ', False)
+    unicode = _old_image(name='caf\u00e9 \u65e5\u672c', status='active',
+                         is_public=True,
+                         created_at=T(2001, 2, 3, 4, 5, 6, 999999),
+                         updated_at=T(2001, 2, 3, 4, 5, 6, 999999))
+    _old_property(unicode, 'os_\u00e9', '\u0416' * 1000)
+    active = _old_image(status='active', size=5, checksum='0' * 32,
+                        disk_format='raw', container_format='bare')
+    _insert('image_locations', image_id=active, url='file:///data/x',
+            meta_data=None, status='active', created_at=T(2020, 1, 1))
+    # A membership that was removed does not make an image shared.
+    ex_shared = _old_image(owner='o')
+    _old_member(ex_shared, 'gone', deleted=True)
+    deleted = _old_image(name='gone', status='deleted', deleted=True,
+                         deleted_at=T(2020, 1, 3))
 
     migration.upgrade()
 
     assert migration.current_version() == migration.head_version()
-    after = {i: db_api.image_get(i) for i in before}
-    assert after == before
-    assert after[image['id']]['properties'] == {'k': 'v', 'n': None}
-    assert after[unicode['id']]['created_at'] == T(2001, 2, 3, 4, 5, 6,
-                                                   999999)
-    assert after[active['id']]['locations'][0]['url'] == 'file:///data/x'
-    assert after[deleted['id']]['deleted'] is True
-    assert db_api.member_find(image['id'], 'tenant')['can_share'] is True
-    assert db_api.member_find(padded['id'], 'tenant ')['can_share'] is False
-    assert db_api.member_find(image['id'], 'tenant ') is None
-    assert list_ids(scope='all', filters={'name': 'before'}) == [image['id']]
-    assert list_ids(scope='all', filters={'name': 'before '}) == [
-        padded['id']]
-    assert list_ids(scope='all', properties={'k': 'v'}) == [image['id']]
+    after = {i: db_api.image_get(i) for i in (
+        image, padded, unicode, active, ex_shared, deleted)}
+    assert after[image]['properties'] == {'k': 'v', 'n': None}
+    assert after[image]['name'] == 'before'
+    assert after[padded]['properties'] == {'k ': 'padded'}
+    assert after[unicode]['name'] == 'caf\u00e9 \u65e5\u672c'
+    assert after[unicode]['properties'] == {'os_\u00e9': '\u0416' * 1000}
+    assert after[unicode]['created_at'] == T(2001, 2, 3, 4, 5, 6, 999999)
+    assert after[active]['locations'] == [
+        {'url': 'file:///data/x', 'metadata': {}, 'status': 'active'}]
+    assert (after[active]['size'], after[active]['checksum']) == (5, '0' * 32)
+    # Reserved before the migration: the 0 they had stays.
+    assert after[image]['size'] == 0
+    assert after[deleted]['deleted'] is True
+    assert after[deleted]['status'] == 'deleted'
+    assert {i: after[i]['visibility'] for i in after} == {
+        image: 'shared', padded: 'shared', unicode: 'public',
+        active: 'private', ex_shared: 'private', deleted: 'private'}
+    assert [after[i]['is_public'] for i in (image, unicode, active)] == [
+        False, True, False]
+    for found in after.values():
+        assert found['os_hidden'] is False
+        assert found['os_hash_algo'] is None
+        assert found['os_hash_value'] is None
+        assert found['tags'] == []
+    member = db_api.member_find(image, 'tenant')
+    assert (member['can_share'], member['status']) == (True, 'accepted')
+    member = db_api.member_find(padded, 'tenant ')
+    assert (member['can_share'], member['status']) == (False, 'accepted')
+    assert db_api.member_find(image, 'tenant ') is None
+    assert db_api.member_find(ex_shared, 'gone') is None
+    assert list_ids(scope='all', filters={'name': 'before'}) == [image]
+    assert list_ids(scope='all', filters={'name': 'before '}) == [padded]
+    assert list_ids(scope='all', properties={'k': 'v'}) == [image]
+    # The member lists the image shared with it, the others do not.
+    assert image in list_ids(scope='user', owner='tenant')
+    assert ex_shared not in list_ids(scope='user', owner='gone')
     # New data in the upgraded schema: unbounded property values (MySQL's
-    # TEXT of the first revision stops at 64 KiB).
+    # TEXT of the first revision stops at 64 KiB), null sizes, tags.
     long_value = 'x' * (1 << 17)
-    db_api.image_update(image['id'], {}, {'long': long_value})
-    assert db_api.image_get(image['id'])['properties']['long'] == long_value
+    db_api.image_update(image, {}, {'long': long_value})
+    assert db_api.image_get(image)['properties']['long'] == long_value
+    fresh = create()
+    assert db_api.image_get(fresh['id'])['size'] is None
+
+
+def test_upgrade_from_the_previous_head_keeps_v1_catalogues(empty_db):
+    """Revision 0003 (the last v1-only schema) to the newest: v1 images,
+    members and properties as the previous release stored them."""
+    migration.upgrade('0003')
+    public = _old_image(is_public=True, owner='a')
+    shared = _old_image(owner='a')
+    _old_member(shared, 'b')
+    _old_member(shared, 'c', deleted=True)
+    lone = _old_image(owner='a')
+    _old_property(lone, 'os_distro', 'debian')
+
+    migration.upgrade()
+
+    assert [db_api.image_get(i)['visibility'] for i in (
+        public, shared, lone)] == ['public', 'shared', 'private']
+    assert [(m['member_id'], m['status']) for m in db_api.member_list(
+        image_id=shared)] == [('b', 'accepted')]
+    assert db_api.image_get(lone)['properties'] == {'os_distro': 'debian'}
+    assert sorted(list_ids(scope='user', owner='b')) == sorted(
+        [public, shared])
+    assert list_ids(scope='user', owner='c') == [public]
 
 
 # -- create / get -----------------------------------------------------------
@@ -160,9 +243,14 @@ def test_upgrade_keeps_data(empty_db):
 def test_create_defaults(db):
     image = create()
     assert image['status'] == 'queued'
-    assert image['size'] == 0
+    # No size until data arrives (v1 shows 0, v2 null).
+    assert image['size'] is None
     assert image['min_disk'] == 0 and image['min_ram'] == 0
+    assert image['visibility'] == 'private'
     assert image['is_public'] is False
+    assert image['os_hidden'] is False
+    assert image['os_hash_algo'] is None and image['os_hash_value'] is None
+    assert image['tags'] == []
     assert image['protected'] is False
     assert image['deleted'] is False
     assert image['deleted_at'] is None
@@ -181,7 +269,7 @@ def test_create_get_round_trip(db):
         'disk_format': 'qcow2', 'container_format': 'bare',
         'size': 2 ** 40 + 1, 'virtual_size': 2 ** 62,
         'checksum': 'd41d8cd98f00b204e9800998ecf8427e',
-        'is_public': True, 'protected': True,
+        'visibility': 'public', 'protected': True,
         'min_disk': 2147483647, 'min_ram': 512, 'owner': 'tenant-a',
         'created_at': T(2012, 1, 2, 3, 4, 5, 123456),
         'updated_at': T(2013, 6, 7, 8, 9, 10, 1),
@@ -421,6 +509,20 @@ def test_kill_after_delete_is_a_noop(db):
     assert fetched['status'] == 'deleted' and fetched['deleted'] is True
 
 
+def test_requeue(db):
+    image = create()
+    assert db_api.image_requeue(image['id']) is False
+    db_api.image_transition(image['id'], 'saving')
+    assert db_api.image_requeue(image['id']) is True
+    requeued = db_api.image_get(image['id'])
+    assert requeued['status'] == 'queued'
+    # Queued again: a second upload may start.
+    db_api.image_transition(image['id'], 'saving')
+    db_api.image_destroy(image['id'], 'deleted', 'saving')
+    assert db_api.image_requeue(image['id']) is False
+    assert db_api.image_get(image['id'])['status'] == 'deleted'
+
+
 # -- destroy ----------------------------------------------------------------
 
 def test_destroy(db):
@@ -441,8 +543,8 @@ def test_destroy(db):
     assert fetched['properties'] == {'a': '1'}
     # Its data is gone: no live location is left.
     assert fetched['locations'] == []
-    assert db_api.member_list(image_id=image['id']) == []
-    assert db_api.member_find(image['id'], 'tenant-b') is None
+    assert list_members(image_id=image['id']) == []
+    assert find_member(image['id'], 'tenant-b') is None
 
 
 def test_destroy_pending_delete_keeps_location_for_scrubber(db):
@@ -571,7 +673,7 @@ def property_plan(request, monkeypatch):
     every filter common). The other engines' planners choose by
     themselves; the limit does not change their query."""
     if request.param == 'checked-per-image':
-        monkeypatch.setattr(listing, 'PROPERTY_PROBE_LIMIT', 1)
+        monkeypatch.setattr(list_clauses, 'PROBE_LIMIT', 1)
     return request.param
 
 
@@ -639,14 +741,15 @@ PAGE_KINDS = [
     {'scope': 'all', 'changes_since': T(2000, 1, 1)}]
 
 
-def test_a_page_takes_two_statements_whatever_the_catalogue_size(db):
+def test_a_page_takes_three_statements_whatever_the_catalogue_size(db):
     """No per-row query (N+1) and no COUNT: a page is one SELECT of the
-    images and one of all their properties (on SQLite, and one bounded
-    look-up per property filter), for 3 images or 60."""
+    images, one of all their properties and one of all their tags (on
+    SQLite, and one bounded look-up per property filter), for 3 images or
+    60."""
     pages = {}
     for count in (3, 60):
         while len(list_ids(scope='all')) < count:
-            create(is_public=True, owner='p1',
+            create(visibility='public', owner='p1',
                    properties={'k': 'v1', 'j': 'x', 'i': 'y'})
         for i, kwargs in enumerate(PAGE_KINDS):
             page, statements = _statements_of(db_api.image_list, **kwargs)
@@ -656,7 +759,7 @@ def test_a_page_takes_two_statements_whatever_the_catalogue_size(db):
             # SQLite: plus one bounded look-up per property filter.
             probes = (len(kwargs.get('properties', {}))
                       if db.kind == 'sqlite' else 0)
-            assert len(selects) == 2 + probes, (kwargs, statements)
+            assert len(selects) == 3 + probes, (kwargs, statements)
             assert not any('count(' in s.lower() for s in statements)
             pages.setdefault(i, []).append(len(page))
     assert all(small < big for small, big in pages.values()), pages
@@ -668,17 +771,17 @@ def test_a_page_takes_two_statements_whatever_the_catalogue_size(db):
 def scoped(db):
     """Images of several owners, public and private, some shared."""
     images = {
-        'public': create(is_public=True, owner='other',
+        'public': create(visibility='public', owner='other',
                          created_at=T(2015, 1, 6)),
-        'mine': create(is_public=False, owner='me',
+        'mine': create(visibility='private', owner='me',
                        created_at=T(2015, 1, 5)),
-        'shared': create(is_public=False, owner='other',
+        'shared': create(visibility='private', owner='other',
                          created_at=T(2015, 1, 4)),
-        'unshared': create(is_public=False, owner='other',
+        'unshared': create(visibility='private', owner='other',
                            created_at=T(2015, 1, 3)),
-        'ex_shared': create(is_public=False, owner='other',
+        'ex_shared': create(visibility='private', owner='other',
                             created_at=T(2015, 1, 2)),
-        'ownerless': create(is_public=False, owner=None,
+        'ownerless': create(visibility='private', owner=None,
                             created_at=T(2015, 1, 1)),
     }
     db_api.member_set(images['shared']['id'], 'me', False)
@@ -751,8 +854,8 @@ def test_changes_since_is_strictly_later(db):
 
 
 def test_changes_since_keeps_scope(db):
-    theirs = create(owner='other', is_public=False)
-    mine = create(owner='me', is_public=False)
+    theirs = create(owner='other', visibility='private')
+    mine = create(owner='me', visibility='private')
     db_api.image_destroy(theirs['id'], 'deleted', 'queued')
     db_api.image_destroy(mine['id'], 'deleted', 'queued')
     assert list_ids(scope='user', owner='me',
@@ -781,7 +884,7 @@ def _paging_catalogue():
     for name, status, disk, container, size, created, updated in rows:
         create(name=name, status=status, disk_format=disk,
                container_format=container, size=size, created_at=created,
-               updated_at=updated, is_public=True)
+               updated_at=updated, visibility='public')
 
 
 def _expected_order(images, sort_key, sort_dir):
@@ -850,39 +953,54 @@ def test_paging_with_filters(db):
 
 # -- members ----------------------------------------------------------------
 
+def _v1_member(membership):
+    # What v1 knows of a membership (status and times are v2's).
+    if membership is None:
+        return None
+    return {k: membership[k] for k in ('image_id', 'member_id', 'can_share')}
+
+
+def find_member(image_id, member):
+    return _v1_member(db_api.member_find(image_id, member))
+
+
+def list_members(**kwargs):
+    return [_v1_member(m) for m in db_api.member_list(**kwargs)]
+
+
 def test_members_crud(db):
     image = create(owner='owner')
     other = create(owner='owner')
-    assert db_api.member_list(image_id=image['id']) == []
-    assert db_api.member_find(image['id'], 't1') is None
+    assert list_members(image_id=image['id']) == []
+    assert find_member(image['id'], 't1') is None
 
     db_api.member_set(image['id'], 't1')
     db_api.member_set(image['id'], 't2', True)
     db_api.member_set(other['id'], 't1', True)
-    assert db_api.member_find(image['id'], 't1') == {
+    assert find_member(image['id'], 't1') == {
         'image_id': image['id'], 'member_id': 't1', 'can_share': False}
-    assert db_api.member_list(image_id=image['id']) == [
+    assert list_members(image_id=image['id']) == [
         {'image_id': image['id'], 'member_id': 't1', 'can_share': False},
         {'image_id': image['id'], 'member_id': 't2', 'can_share': True}]
-    assert db_api.member_list(member='t1') == [
+    assert list_members(member='t1') == [
         {'image_id': image['id'], 'member_id': 't1', 'can_share': False},
         {'image_id': other['id'], 'member_id': 't1', 'can_share': True}]
-    assert db_api.member_list(image_id=image['id'], member='t2') == [
+    assert list_members(image_id=image['id'], member='t2') == [
         {'image_id': image['id'], 'member_id': 't2', 'can_share': True}]
 
     # Update: None keeps can_share, a value replaces it.
     db_api.member_set(image['id'], 't2')
-    assert db_api.member_find(image['id'], 't2')['can_share'] is True
+    assert find_member(image['id'], 't2')['can_share'] is True
     db_api.member_set(image['id'], 't2', False)
-    assert db_api.member_find(image['id'], 't2')['can_share'] is False
+    assert find_member(image['id'], 't2')['can_share'] is False
 
     assert db_api.member_delete(image['id'], 't1') is True
     assert db_api.member_delete(image['id'], 't1') is False
     assert db_api.member_delete(image['id'], 'never') is False
-    assert db_api.member_find(image['id'], 't1') is None
-    assert db_api.member_list(image_id=image['id']) == [
+    assert find_member(image['id'], 't1') is None
+    assert list_members(image_id=image['id']) == [
         {'image_id': image['id'], 'member_id': 't2', 'can_share': False}]
-    assert db_api.member_list(member='t1') == [
+    assert list_members(member='t1') == [
         {'image_id': other['id'], 'member_id': 't1', 'can_share': True}]
 
 
@@ -890,10 +1008,10 @@ def test_member_ids_are_exact(db):
     image = create()
     for member in ('t', 'T', 't ', '\u00e9', 'e'):
         db_api.member_set(image['id'], member)
-    assert [m['member_id'] for m in db_api.member_list(
+    assert [m['member_id'] for m in list_members(
         image_id=image['id'])] == ['t', 'T', 't ', '\u00e9', 'e']
-    assert db_api.member_find(image['id'], 'T')['member_id'] == 'T'
-    assert db_api.member_find(image['id'], 'E') is None
+    assert find_member(image['id'], 'T')['member_id'] == 'T'
+    assert find_member(image['id'], 'E') is None
 
 
 @pytest.mark.parametrize('can_share, expected', [
@@ -904,11 +1022,11 @@ def test_removed_member_is_revived(db, can_share, expected):
     db_api.member_set(image['id'], 't2')
     db_api.member_delete(image['id'], 't1')
     db_api.member_set(image['id'], 't1', can_share)
-    assert db_api.member_find(image['id'], 't1') == {
+    assert find_member(image['id'], 't1') == {
         'image_id': image['id'], 'member_id': 't1', 'can_share': expected}
-    assert sorted(m['member_id'] for m in db_api.member_list(
+    assert sorted(m['member_id'] for m in list_members(
         image_id=image['id'])) == ['t1', 't2']
-    assert db_api.member_list(member='t1') == [
+    assert list_members(member='t1') == [
         {'image_id': image['id'], 'member_id': 't1', 'can_share': expected}]
 
 
@@ -922,25 +1040,25 @@ def test_member_replace_all(db):
     db_api.member_replace_all(image['id'], [
         ('keep', None), ('new', None), ('shared', True), ('revive', None)])
     members = {m['member_id']: m['can_share']
-               for m in db_api.member_list(image_id=image['id'])}
+               for m in list_members(image_id=image['id'])}
     # Named members keep their can_share unless the entry gives one
     # (spec §11.3 step 5); new and revived ones default to false.
     assert members == {'keep': True, 'new': False, 'shared': True,
                        'revive': False}
 
     db_api.member_replace_all(image['id'], [('keep', False)])
-    assert db_api.member_list(image_id=image['id']) == [
+    assert list_members(image_id=image['id']) == [
         {'image_id': image['id'], 'member_id': 'keep', 'can_share': False}]
 
     db_api.member_replace_all(image['id'], [])
-    assert db_api.member_list(image_id=image['id']) == []
+    assert list_members(image_id=image['id']) == []
 
 
 def test_members_of_deleted_image_are_gone(db):
     image = create()
     db_api.member_set(image['id'], 't1')
     db_api.image_destroy(image['id'], 'deleted', 'queued')
-    assert db_api.member_list(member='t1') == []
+    assert list_members(member='t1') == []
     assert list_ids(scope='user', owner='t1') == []
 
 
@@ -959,19 +1077,19 @@ def test_nul_and_lone_surrogates_are_invalid_on_every_engine(db):
             lambda: db_api.image_list(properties={'k': '\x00'}),
             lambda: db_api.image_list(scope='user', owner='\x00'),
             lambda: db_api.member_set(image['id'], 'm\x00'),
-            lambda: db_api.member_find(image['id'], 'm\x00'),
-            lambda: db_api.member_list(member='\x00'),
+            lambda: find_member(image['id'], 'm\x00'),
+            lambda: list_members(member='\x00'),
             lambda: db_api.member_replace_all(image['id'], [('\x00', None)]),
             lambda: db_api.member_delete(image['id'], '\x00'),
             # Unpaired surrogates arrive through JSON bodies ("\ud800").
             lambda: db_api.member_set(image['id'], '\ud800'),
             lambda: db_api.member_replace_all(image['id'], [('a\udfff', 1)]),
-            lambda: db_api.member_list(member='\ud800'),
+            lambda: list_members(member='\ud800'),
             lambda: create(name='\ud800'),
             lambda: db_api.image_list(filters={'name': '\udc80'})):
         with pytest.raises(exception.Invalid):
             call()
     assert db_api.image_get(image['id'])['name'] == 'ok'
     assert db_api.image_get(image['id'])['properties'] == {'k': 'v'}
-    assert db_api.member_list(image_id=image['id']) == []
+    assert list_members(image_id=image['id']) == []
     assert list_ids(scope='all') == [image['id']]

@@ -29,6 +29,7 @@ def _pending(properties=None, members=()):
                             location=('file:///x/' + image_id, {}))
     for member in members:
         db_api.member_set(image_id, member)
+    db_api.image_tag_add(image_id, 'tag')
     db_api.image_destroy(image_id, status.PENDING_DELETE, status.ACTIVE)
     return image_id
 
@@ -171,12 +172,13 @@ def test_purge_removes_old_history_and_keeps_image_rows(db):
                for name in db_api.purge_history_tables()}
 
     assert removed == {'image_properties': 1, 'image_members': 1,
-                       'image_locations': 1}
+                       'image_locations': 1, 'image_tags': 1}
     assert _count(models.Image) == 2
     # Nothing of the image still waiting for the scrubber.
     assert _count(models.ImageProperty, image_id=waiting) == 1
     assert _count(models.ImageMember, image_id=waiting) == 1
     assert _count(models.ImageLocation, image_id=waiting) == 1
+    assert _count(models.ImageTag, image_id=waiting) == 1
 
 
 def test_purge_takes_at_most_max_rows_oldest_first(db):

@@ -154,7 +154,7 @@ def test_trusted_flavor_generates_a_request_id_when_none_is_sent(trusted):
 # Responses made before the context middleware carry no request id --------
 
 @pytest.mark.parametrize('path,status', [('/', 300), ('/versions', 200),
-                                         ('/images', 300), ('/v2/', 300)])
+                                         ('/images', 300), ('/v3/', 300)])
 def test_versions_documents_carry_no_request_id(api, path, status):
     response = requests.get(api.url + path)
     assert response.status_code == status

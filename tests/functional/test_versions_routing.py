@@ -28,9 +28,10 @@ def _versions(url):
 
 @pytest.fixture(scope='module')
 def servers():
-    """The default noauth server and one with enable_v1_api = false,
-    started together."""
-    started = _parallel.start(None, {'DEFAULT': {'enable_v1_api': 'false'}})
+    """A noauth server serving v1 alone (the v1 spec's versions document:
+    v2 spec §2.3) and one serving v2 alone, started together."""
+    started = _parallel.start({'DEFAULT': {'enable_v2_api': 'false'}},
+                              {'DEFAULT': {'enable_v1_api': 'false'}})
     yield started
     _parallel.stop(*started)
 
@@ -184,7 +185,8 @@ def test_v1_disabled_answers_300_with_no_v1_versions(servers):
     api = servers[1]
     response = requests.get(api.url + '/v1/images')
     assert response.status_code == 300
-    assert response.json() == {'versions': []}
+    assert [v['id'] for v in response.json()['versions']] == [
+        'v2.7', 'v2.6', 'v2.5', 'v2.4', 'v2.3', 'v2.2', 'v2.1', 'v2.0']
     accept = requests.get(api.url + '/images', headers={'Accept': V1_ACCEPT})
     assert accept.status_code == 300
 

@@ -1,4 +1,4 @@
-"""The image status state machine (spec §16)."""
+"""The image status state machine (spec §16, v2 spec §18)."""
 
 import itertools
 
@@ -14,6 +14,7 @@ ALLOWED = [
     ('queued', 'deleted'),           # DELETE (no data, so never pending)
     ('saving', 'active'),            # upload finished
     ('saving', 'killed'),            # upload failed, mismatch, cap, quota
+    ('saving', 'queued'),            # a v2 upload failed (v2 spec §18)
     ('saving', 'deleted'),           # DELETE during upload
     ('saving', 'pending_delete'),    # DELETE with delayed_delete
     ('active', 'deleted'),           # DELETE
@@ -27,8 +28,8 @@ ALLOWED = [
 ]
 
 REFUSED = [
-    # Nothing goes back to queued or saving once data handling started.
-    ('saving', 'queued'), ('active', 'queued'), ('active', 'saving'),
+    # Nothing goes back to queued or saving once data was stored.
+    ('active', 'queued'), ('active', 'saving'),
     ('killed', 'queued'), ('killed', 'saving'), ('killed', 'active'),
     ('deactivated', 'queued'), ('deactivated', 'saving'),
     # Only a failing upload kills an image.
@@ -90,7 +91,7 @@ def test_sources_of():
     assert status.sources_of('saving') == ['queued']
     assert status.sources_of('killed') == ['saving']
     assert status.sources_of('active') == ['deactivated', 'queued', 'saving']
-    assert status.sources_of('queued') == []
+    assert status.sources_of('queued') == ['saving']
     assert status.sources_of('deleted') == sorted(
         ['queued', 'saving', 'active', 'deactivated', 'killed',
          'pending_delete'])

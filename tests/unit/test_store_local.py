@@ -45,24 +45,40 @@ class BrokenReader:
         return block
 
 
-def test_stores_many_blocks_with_their_md5(datadir):
+def test_stores_many_blocks_with_their_md5_and_multihash(datadir):
     # Not a multiple of the block size: the last block is short.
     data = os.urandom(5 * local.WRITE_BLOCK + 12345)
 
-    url, size, checksum, _ = store.add(IMAGE_ID, io.BytesIO(data))
+    url, size, checksum, multihash, _ = store.add(IMAGE_ID,
+                                                  io.BytesIO(data))
 
     assert url == 'file://%s' % (datadir / IMAGE_ID)
     assert size == len(data)
     assert checksum == hashlib.md5(data).hexdigest()
+    # The default hashing_algorithm (v2 spec §20).
+    assert multihash == ('sha512', hashlib.sha512(data).hexdigest())
     assert (datadir / IMAGE_ID).read_bytes() == data
     chunks, reported = store.get(url)
     assert b''.join(chunks) == data and reported == len(data)
 
 
+@pytest.mark.parametrize('algorithm', ['md5', 'sha256', 'sha3_512'])
+def test_the_multihash_follows_hashing_algorithm(datadir, algorithm):
+    CONF.set_override('hashing_algorithm', algorithm)
+    data = os.urandom(2 * local.WRITE_BLOCK + 1)
+
+    stored = store.add(IMAGE_ID, io.BytesIO(data))
+
+    assert stored.checksum == hashlib.md5(data).hexdigest()
+    assert stored.multihash == (algorithm,
+                                hashlib.new(algorithm, data).hexdigest())
+
+
 def test_an_empty_body_stores_an_empty_file(datadir):
-    url, size, checksum, _ = store.add(IMAGE_ID, io.BytesIO(b''))
+    url, size, checksum, multihash, _ = store.add(IMAGE_ID, io.BytesIO(b''))
 
     assert (size, checksum) == (0, hashlib.md5(b'').hexdigest())
+    assert multihash == ('sha512', hashlib.sha512(b'').hexdigest())
     assert (datadir / IMAGE_ID).read_bytes() == b''
 
 
@@ -120,11 +136,13 @@ def test_other_layouts_go_through_the_driver(datadir, tmp_path):
                                         '"mountpoint": "/"}')
     store.configure()
 
-    url, size, checksum, metadata = store.add(IMAGE_ID, io.BytesIO(b'data'))
+    url, size, checksum, multihash, metadata = store.add(
+        IMAGE_ID, io.BytesIO(b'data'))
 
     # The driver's metadata file is honoured only by the driver.
     assert metadata == {'id': 'disk1', 'mountpoint': '/'}
     assert (size, checksum) == (4, hashlib.md5(b'data').hexdigest())
+    assert multihash == ('sha512', hashlib.sha512(b'data').hexdigest())
 
 
 def test_downloads_get_the_open_file_of_a_whole_image(datadir):
@@ -174,7 +192,7 @@ def test_glance_stores_own_file_driver_can_still_be_named(datadir):
     store.configure()
     driver = store.glance_store.get_store_from_scheme('file')
 
-    url, size, _checksum, _ = store.add(IMAGE_ID, io.BytesIO(b'data'))
+    url, size, *_ = store.add(IMAGE_ID, io.BytesIO(b'data'))
 
     assert type(driver) is not local.Store
     assert (url, size) == ('file://%s' % (datadir / IMAGE_ID), 4)

@@ -20,6 +20,7 @@ import webob.dec
 import webob.exc
 
 from glance_lite.api import faults
+from glance_lite.api.middleware import version_negotiation
 from glance_lite.api import policy
 from glance_lite.api import serialization
 from glance_lite.common import exception
@@ -72,6 +73,8 @@ class CacheFilter(_Filter):
 
     @webob.dec.wsgify
     def __call__(self, req):
+        if req.environ.get(version_negotiation.API_VERSION_KEY) == 'v2':
+            return self._v2(req)
         match = _IMAGE_PATH.match(req.path_info)
         if match is None or match.group(1) == 'detail':
             return req.get_response(self.app)
@@ -88,6 +91,16 @@ class CacheFilter(_Filter):
                 self.cache.remove(image_id)
         return response
 
+    def _v2(self, req):
+        # v2 downloads are not cached (v2 spec §24); an image deleted
+        # through v2 leaves this node's cache as through v1.
+        response = req.get_response(self.app)
+        match = _IMAGE_PATH.match(req.path_info)
+        if (match and req.method == 'DELETE' and response.status_int == 204
+                and image_cache.is_image_id(match.group(1))):
+            self.cache.forget(match.group(1))
+        return response
+
 
 class CacheManageFilter(_Filter):
     """The cache management API of this node (spec §20.8)."""
@@ -95,7 +108,8 @@ class CacheManageFilter(_Filter):
     @webob.dec.wsgify
     def __call__(self, req):
         match = _MANAGE_PATH.match(req.path_info)
-        if match is None:
+        if match is None or req.environ.get(
+                version_negotiation.API_VERSION_KEY) == 'v2':
             return req.get_response(self.app)
         collection, image_id = match.groups()
         try:

@@ -1,5 +1,7 @@
-"""Version negotiation (spec §3): pick the API version from the Accept
-header or the first path segment, before authentication."""
+"""Version negotiation (v1 spec §3, v2 spec §1 and §2): pick the API
+version from the Accept header or the first path segment, before
+authentication, and tell the API router behind which one it got
+(``API_VERSION_KEY``)."""
 
 import json
 
@@ -11,13 +13,27 @@ import webob.exc
 CONF = cfg.CONF
 
 V1_TOKENS = ('v1', 'v1.0', 'v1.1')
+# The v2 ids advertised, newest first (v2 spec §2.2): each one's features
+# are served, single-store.
+V2_IDS = ('v2.7', 'v2.6', 'v2.5', 'v2.4', 'v2.3', 'v2.2', 'v2.1', 'v2.0')
+V2_TOKENS = ('v2',) + V2_IDS
 ACCEPT_PREFIX = 'application/vnd.openstack.images-'
+# Set in the WSGI environment: 'v1' or 'v2'.
+API_VERSION_KEY = 'glance_lite.api_version'
 
 
 def versions_response(req, status):
-    """The versions document: v1.1 and v1.0, both DEPRECATED."""
+    """The versions document: the v2 ids (v2.7 CURRENT), then v1.1 and
+    v1.0 DEPRECATED, of the APIs that are enabled."""
     base = (CONF.public_endpoint or req.host_url).rstrip('/')
     versions = []
+    if CONF.enable_v2_api:
+        for version_id in V2_IDS:
+            versions.append({'id': version_id,
+                             'status': ('CURRENT' if version_id == V2_IDS[0]
+                                        else 'SUPPORTED'),
+                             'links': [{'rel': 'self',
+                                        'href': base + '/v2/'}]})
     if CONF.enable_v1_api:
         for version_id in ('v1.1', 'v1.0'):
             versions.append({'id': version_id, 'status': 'DEPRECATED',
@@ -68,13 +84,26 @@ class VersionNegotiation:
             return versions_response(req, 200)
         accept = req.headers.get('Accept', '')
         if accept.startswith(ACCEPT_PREFIX):
-            version = accept[len(ACCEPT_PREFIX):]
-            if CONF.enable_v1_api and version in V1_TOKENS:
-                # The path keeps its segments: /images -> /v1/images.
-                req.script_name += '/v1'
-                return req.get_response(self.app)
-            return versions_response(req, 300)
-        if CONF.enable_v1_api and segments[0] in V1_TOKENS:
-            req.path_info_pop()
+            api = _api_of(accept[len(ACCEPT_PREFIX):])
+            if api is None:
+                return versions_response(req, 300)
+            # The path keeps its segments: /images -> /v1/images.
+            req.script_name += '/' + api
+            req.environ[API_VERSION_KEY] = api
             return req.get_response(self.app)
-        return versions_response(req, 300)
+        api = _api_of(segments[0])
+        if api is None:
+            return versions_response(req, 300)
+        req.path_info_pop()
+        req.environ[API_VERSION_KEY] = api
+        return req.get_response(self.app)
+
+
+def _api_of(token):
+    """'v1' or 'v2' for a version token of an enabled API, else None
+    (exact and case-sensitive)."""
+    if CONF.enable_v1_api and token in V1_TOKENS:
+        return 'v1'
+    if CONF.enable_v2_api and token in V2_TOKENS:
+        return 'v2'
+    return None

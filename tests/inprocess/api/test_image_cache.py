@@ -100,9 +100,9 @@ def paste_pipelines():
 def test_every_auth_has_both_cache_flavors_before_the_router(auth):
     pipelines = paste_pipelines()
     plain = pipelines[auth]
-    assert pipelines[auth + '+caching'] == plain[:-1] + ['cache', 'v1']
+    assert pipelines[auth + '+caching'] == plain[:-1] + ['cache', 'api']
     assert pipelines[auth + '+cachemanagement'] == (
-        plain[:-1] + ['cache', 'cachemanage', 'v1'])
+        plain[:-1] + ['cache', 'cachemanage', 'api'])
 
 
 def test_glance_bare_names_are_the_noauth_flavors():

@@ -22,7 +22,8 @@ def test_forwarded_proto_and_host_make_the_versions_links(app):
         'X-Forwarded-Host': 'images.example.com:8443'})
     hrefs = {link['href'] for version in response.json['versions']
              for link in version['links']}
-    assert hrefs == {'https://images.example.com:8443/v1/'}
+    assert hrefs == {'https://images.example.com:8443/v1/',
+                     'https://images.example.com:8443/v2/'}
 
 
 def test_forwarded_rfc7239_header_is_honoured(app):
@@ -30,7 +31,8 @@ def test_forwarded_rfc7239_header_is_honoured(app):
         'Forwarded': 'proto=https;host=images.example.com'})
     hrefs = {link['href'] for version in response.json['versions']
              for link in version['links']}
-    assert hrefs == {'https://images.example.com/v1/'}
+    assert hrefs == {'https://images.example.com/v1/',
+                     'https://images.example.com/v2/'}
 
 
 def test_forwarded_host_makes_the_location_header(app):
@@ -47,12 +49,12 @@ def test_forwarded_host_makes_the_location_header(app):
 
 def test_without_forwarding_headers_the_request_host_is_used(app):
     response = app.request('GET', '/versions')
-    assert response.json['versions'][0]['links'][0]['href'] == (
+    assert response.json['versions'][-1]['links'][0]['href'] == (
         'http://localhost/v1/')
 
 
 def test_forwarding_headers_are_ignored_unless_enabled(make_app):
     app = make_app()
     response = app.request('GET', '/versions', FORWARDED)
-    assert response.json['versions'][0]['links'][0]['href'] == (
+    assert response.json['versions'][-1]['links'][0]['href'] == (
         'http://localhost/v1/')

@@ -79,7 +79,7 @@ def test_trusted_generates_an_id_when_none_is_sent(trusted_app):
     assert REQUEST_ID.match(response.headers['x-openstack-request-id'])
 
 
-@pytest.mark.parametrize('path', ['/', '/versions', '/images', '/v2/',
+@pytest.mark.parametrize('path', ['/', '/versions', '/images', '/v3/',
                                   '/healthcheck'])
 def test_answers_before_the_v1_app_carry_none(app, path):
     response = app.request('GET', path)

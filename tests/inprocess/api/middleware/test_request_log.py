@@ -49,7 +49,7 @@ def test_download_is_logged_with_its_size(app, lines):
 
 @pytest.mark.parametrize('path, status', [('/versions', '200'),
                                           ('/', '300'),
-                                          ('/v2/images', '300')])
+                                          ('/v3/images', '300')])
 def test_versions_answers_are_logged(app, lines, path, status):
     app.request('GET', path)
     logged, = lines()

@@ -1,6 +1,6 @@
-"""Version negotiation (spec §3): the versions document, v1 tokens in the
-path or the Accept header, 300 for everything else, all before any
-identity check."""
+"""Version negotiation (v1 spec §3, v2 spec §1 and §2): the versions
+document, v1 and v2 tokens in the path or the Accept header, 300 for
+everything else, all before any identity check."""
 
 import pytest
 
@@ -9,13 +9,23 @@ from tests.inprocess import support
 V1_ACCEPT = 'application/vnd.openstack.images-v1'
 
 
-def versions(base='http://localhost'):
-    href = base + '/v1/'
-    return {'versions': [
-        {'id': 'v1.1', 'status': 'DEPRECATED',
-         'links': [{'rel': 'self', 'href': href}]},
-        {'id': 'v1.0', 'status': 'DEPRECATED',
-         'links': [{'rel': 'self', 'href': href}]}]}
+V2_IDS = ['v2.7', 'v2.6', 'v2.5', 'v2.4', 'v2.3', 'v2.2', 'v2.1', 'v2.0']
+
+
+def versions(base='http://localhost', v1=True, v2=True):
+    """The versions document of v2 spec §2.3."""
+    entries = []
+    if v2:
+        entries += [{'id': version_id,
+                     'status': 'CURRENT' if version_id == 'v2.7'
+                     else 'SUPPORTED',
+                     'links': [{'rel': 'self', 'href': base + '/v2/'}]}
+                    for version_id in V2_IDS]
+    if v1:
+        entries += [{'id': version_id, 'status': 'DEPRECATED',
+                     'links': [{'rel': 'self', 'href': base + '/v1/'}]}
+                    for version_id in ('v1.1', 'v1.0')]
+    return {'versions': entries}
 
 
 @pytest.mark.parametrize('path', ['/versions', '/versions/anything'])
@@ -30,7 +40,8 @@ def test_versions_path_answers_200(app, path, accept):
 
 @pytest.mark.parametrize('path', ['/', '/images', '/v1.2/images',
                                   '/v1.a/images', '/va.1/images', '/v10',
-                                  '/V1/images', '/v2/images'])
+                                  '/V1/images', '/V2/images', '/v2.8/images',
+                                  '/v2.9/images', '/v3/images'])
 def test_unknown_version_answers_300(app, path):
     response = app.request('GET', path)
     assert response.status_int == 300
@@ -66,7 +77,8 @@ def test_accept_header_does_not_strip_the_path(app):
 
 @pytest.mark.parametrize('accept', [V1_ACCEPT + ', application/json',
                                     V1_ACCEPT + ';q=0.9',
-                                    'application/vnd.openstack.images-v2'])
+                                    'application/vnd.openstack.images-v2.8',
+                                    'application/vnd.openstack.images-V2'])
 def test_other_accept_values_answer_300(app, accept):
     assert app.request('GET', '/images',
                        {'Accept': accept}).status_int == 300
@@ -79,9 +91,9 @@ def test_public_endpoint_is_the_base_of_the_links(make_app):
     assert response.json == versions('https://images.example.com:9443')
 
 
-def test_disabled_v1_lists_no_version_and_routes_nothing(make_app):
+def test_disabled_v1_lists_no_v1_version_and_routes_nothing(make_app):
     app = make_app({'DEFAULT': {'enable_v1_api': 'false'}})
-    assert app.request('GET', '/versions').json == {'versions': []}
+    assert app.request('GET', '/versions').json == versions(v1=False)
     response = app.request('GET', '/v1/images')
     assert response.status_int == 300
     assert app.request('GET', '/images',
@@ -110,3 +122,48 @@ def test_version_documents_are_not_in_v1_app(app):
 def test_v1_answers_carry_a_request_id(app):
     response = app.request('GET', '/v1/images', support.OCTETS)
     assert response.headers['x-openstack-request-id'].startswith('req-')
+
+
+@pytest.mark.parametrize('token', ['v2'] + V2_IDS)
+def test_v2_tokens_in_the_path_reach_v2(app, token):
+    response = app.request('GET', '/%s/schemas/member' % token)
+    assert response.status_int == 200
+    assert response.json['name'] == 'member'
+    assert 'x-openstack-request-id' in response.headers
+
+
+@pytest.mark.parametrize('token', ['v2', 'v2.0', 'v2.7'])
+def test_v2_accept_header_routes_the_unprefixed_path(app, token):
+    response = app.request('GET', '/schemas/image', {
+        'Accept': 'application/vnd.openstack.images-' + token})
+    assert response.status_int == 200
+    assert response.json['name'] == 'image'
+
+
+def test_v2_without_its_slash_is_redirected(app):
+    response = app.request('GET', '/v2')
+    assert response.status_int == 302
+    assert response.location == 'http://localhost/v2/'
+    assert app.request('GET', '/v2/').status_int == 404
+
+
+def test_v2_disabled_gives_the_v1_document(make_app):
+    app = make_app({'DEFAULT': {'enable_v2_api': 'false'}})
+    assert app.request('GET', '/versions').json == versions(v2=False)
+    response = app.request('GET', '/v2/schemas/image')
+    assert response.status_int == 300
+    assert response.json == versions(v2=False)
+    assert app.request('GET', '/v1/images').status_int == 200
+
+
+def test_v1_disabled_gives_the_v2_document(make_app):
+    app = make_app({'DEFAULT': {'enable_v1_api': 'false'}})
+    assert app.request('GET', '/versions').json == versions(v1=False)
+    assert app.request('GET', '/v1/images').status_int == 300
+    assert app.request('GET', '/v2/schemas/image').status_int == 200
+
+
+def test_both_apis_disabled_is_refused_at_start(make_app):
+    with pytest.raises(RuntimeError, match='enable_v1_api and enable_v2_api'):
+        make_app({'DEFAULT': {'enable_v1_api': 'false',
+                              'enable_v2_api': 'false'}})
