@@ -1,4 +1,5 @@
-"""Options of [image_format]: the disk and container formats accepted."""
+"""Options of [image_format]: the disk and container formats accepted, and
+how uploaded data is inspected against them (v2 spec §12.2)."""
 
 from oslo_config import cfg
 
@@ -14,6 +15,21 @@ image_format_opts = [
                 default=['ami', 'ari', 'aki', 'bare', 'ovf', 'ova', 'docker'],
                 help='Container formats an image may declare '
                      '(case-sensitive).'),
+    cfg.BoolOpt('require_image_format_match',
+                default=True,
+                help='Refuse uploaded data (container format bare) whose '
+                     'format, as oslo.utils\' format inspector detects it, '
+                     'is not the declared disk format: 415 through v2, 400 '
+                     'and the image killed through v1. When false such data '
+                     'is accepted without a virtual size. Safety checks '
+                     '(a qcow2 naming a backing or data file, for example) '
+                     'refuse data either way.'),
+    cfg.ListOpt('gpt_safety_checks_nonfatal',
+                default=[],
+                help='Safety checks of the GPT format inspector whose '
+                     'failure is only logged (for example mbr, '
+                     'for disks with a non-standard protective MBR) '
+                     'instead of refusing the upload.'),
 ]
 
 

@@ -14,6 +14,7 @@ from glance_lite.common import exception
 from glance_lite.common import status as image_status
 from glance_lite.db import api as db_api
 from glance_lite.image import data as image_data
+from glance_lite.image import inspection as format_inspection
 from glance_lite.image import notifications
 from glance_lite.image import quota
 from glance_lite.image import settle
@@ -133,8 +134,10 @@ def _store_and_activate(image, data, store_name, owner, on_failure):
         data.limit_to_quota(remaining)
         data.beat_while_reading(lambda: _heartbeat(image_id),
                                 CONF.upload_heartbeat_interval)
-        stored = store.add(image_id, data, store_name,
-                           size_hint=image.get('size') or 0)
+        inspection = format_inspection.inspect(image, data)
+        stored = store.add(image_id,
+                           data if inspection is None else inspection,
+                           store_name, size_hint=image.get('size') or 0)
     except exception.LimitExceeded:
         fail()
         if image.get('size') and data.over_cap:
@@ -164,14 +167,22 @@ def _store_and_activate(image, data, store_name, owner, on_failure):
         store.delete_quietly(url)
         fail()
         raise _mismatch(image_id, *mismatch, on_failure=on_failure)
+    values = {'size': size, 'checksum': checksum}
+    if inspection is not None:
+        try:
+            virtual_size = inspection.verdict(size)
+        except exception.ImageFormatRefused:
+            store.delete_quietly(url)
+            fail()
+            raise
+        if virtual_size is not None:
+            values['virtual_size'] = virtual_size
     notifications.image_event('image.upload', dict(
         image, status=image_status.SAVING, size=size, checksum=checksum))
     try:
-        hash_algo, hash_value = stored.multihash
+        values['os_hash_algo'], values['os_hash_value'] = stored.multihash
         active = db_api.image_transition(
-            image_id, image_status.ACTIVE,
-            values={'size': size, 'checksum': checksum,
-                    'os_hash_algo': hash_algo, 'os_hash_value': hash_value},
+            image_id, image_status.ACTIVE, values=values,
             location=(url, stored.metadata))
     except exception.ImageNotFound:
         store.delete_quietly(url)

@@ -208,14 +208,14 @@ def test_glanceclient_v1_create_with_data(apache, tmp_path):
     tag = uuid.uuid4().hex
     with open(path, 'rb') as f:
         image = client.images.create(
-            name='from-glanceclient', disk_format='qcow2',
+            name='from-glanceclient', disk_format='raw',
             container_format='bare', min_ram=256, data=f,
             properties={'os_distro': 'cirros', 'tag': tag})
     assert image.status == 'active'
     assert image.size == data.size
     assert image.checksum == data.md5
     assert (image.disk_format, image.container_format, image.min_ram) == (
-        'qcow2', 'bare', 256)
+        'raw', 'bare', 256)
     assert image.properties == {'os_distro': 'cirros', 'tag': tag}
 
     fetched = client.images.get(image.id)
