@@ -1,8 +1,9 @@
 """glance-lite-manage: operator commands.
 
 - ``db sync [REVISION]`` / ``db version``: the catalogue's schema.
-- ``images clean-stale --saving-older-than SECONDS [--dry-run]``: kill
-  interrupted uploads and remove their partial data.
+- ``images clean-stale --saving-older-than SECONDS [--dry-run]``: end
+  interrupted uploads (v1: the image killed; v2: queued again) and remove
+  their partial data.
 - ``store check [--repair]``: store objects no image needs, and images
   whose data is missing or of the wrong size.
 - ``images scrub [--daemon [--wakeup-time S]]``, ``images restore ID``,
@@ -39,8 +40,10 @@ from glance_lite import store
 CONF = cfg.CONF
 
 CLEAN_STALE_HELP = (
-    'Kill the images still "saving" whose upload showed no sign of life '
-    'for SECONDS and remove their partial data from the store. A live '
+    'End the uploads of the images still "saving" that showed no sign of '
+    'life for SECONDS, as their API ends a failed upload (v1: the image '
+    'killed; v2: queued again for another upload), and remove their '
+    'partial data from the store. A live '
     'upload, on any API node, refreshes its image every '
     'upload_heartbeat_interval seconds and is never touched; the threshold '
     'must be at least twice that interval. Run it from cron or a systemd '

@@ -40,7 +40,8 @@ TRANSITIONS = {
 
 # Reasons for the moves of REPAIRS.
 # An upload that stopped refreshing its image (its process died) is
-# killed by ``images clean-stale``.
+# ended by ``images clean-stale`` as its API ends a failed upload: killed
+# (v1) or queued again (v2).
 REPAIR_STALE_UPLOAD = 'stale_upload'
 # The store lost the data of an image with no other location: it can no
 # longer be served (``store check --repair``).
@@ -52,7 +53,7 @@ UNDO_DELETE = 'undo_delete'
 
 # reason -> the (from-status, to-status) moves it allows.
 REPAIRS = {
-    REPAIR_STALE_UPLOAD: {(SAVING, KILLED)},
+    REPAIR_STALE_UPLOAD: {(SAVING, KILLED), (SAVING, QUEUED)},
     REPAIR_MISSING_DATA: {(ACTIVE, KILLED), (DEACTIVATED, KILLED)},
     UNDO_DELETE: (
         {(DELETED, before) for before, targets in TRANSITIONS.items()

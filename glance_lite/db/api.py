@@ -61,7 +61,7 @@ storage_usage = quota.storage_usage
 
 image_heartbeat = maintenance.image_heartbeat
 image_list_stale_saving = maintenance.image_list_stale_saving
-image_kill_if_unchanged = maintenance.image_kill_if_unchanged
+image_end_stale_upload = maintenance.image_end_stale_upload
 image_data_records = maintenance.image_data_records
 image_list_with_data = maintenance.image_list_with_data
 image_drop_missing_location = maintenance.image_drop_missing_location

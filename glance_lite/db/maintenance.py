@@ -49,24 +49,29 @@ def image_list_stale_saving(session, updated_before):
 
 
 @engine.writer
-def image_kill_if_unchanged(session, image_id, updated_at):
-    """Kill a ``saving`` image only if its ``updated_at`` is still the
-    value the caller read: a heartbeat of a live upload in between wins
-    (the repair ``status.REPAIR_STALE_UPLOAD``).
+def image_end_stale_upload(session, image_id, updated_at):
+    """End the upload of a ``saving`` image as its API ends a failed one
+    (killed through v1, queued again through v2: the
+    ``upload_failure_status`` recorded when it started), only if its
+    ``updated_at`` is still the value the caller read: a heartbeat of a
+    live upload in between wins (the repair
+    ``status.REPAIR_STALE_UPLOAD``).
 
-    :returns: True if the image is now killed by this call.
+    :returns: the status the image is now in by this call, or None when
+        it was left alone.
     """
     try:
         row = records.load(session, image_id, lock=True)
     except exception.ImageNotFound:
-        return False
+        return None
     if (row.deleted or row.status != image_status.SAVING
             or row.updated_at != updated_at):
-        return False
-    records.set_status(row, image_status.KILLED,
+        return None
+    to_status = row.upload_failure_status or image_status.KILLED
+    records.set_status(row, to_status,
                        reason=image_status.REPAIR_STALE_UPLOAD)
     row.updated_at = timeutils.utcnow()
-    return True
+    return to_status
 
 
 @engine.reader

@@ -51,6 +51,10 @@ class Image(Base):
     virtual_size = sa.Column(sa.BigInteger)
     checksum = sa.Column(sa.String(32))
     status = sa.Column(sa.String(30), nullable=False)
+    # While saving: the status the upload's failure leaves the image in
+    # (killed through v1, queued through v2), for the stale-upload cleaner
+    # to end a dead upload as its API would have. Null: killed.
+    upload_failure_status = sa.Column(sa.String(30))
     # public, community, shared or private (v2 spec §4.2); v1's is_public
     # is "visibility is public" (§21.2).
     visibility = sa.Column(sa.String(20), nullable=False, default='private')

@@ -27,6 +27,8 @@ _BATCH = 500
 
 StaleUpload = collections.namedtuple('StaleUpload',
                                      'image_id updated_at outcome')
+# Appended to a stale upload's outcome when stores kept its partial data.
+DATA_LEFT = ', data left in %s'
 Orphan = collections.namedtuple('Orphan', 'name uri size reason')
 BadImage = collections.namedtuple('BadImage', 'image_id status uri problem')
 
@@ -46,35 +48,40 @@ def check_stale_threshold(seconds):
 
 
 def clean_stale_uploads(older_than, dry_run=False):
-    """Kill the ``saving`` images whose upload showed no sign of life for
-    ``older_than`` seconds (their API process died, or the client went
-    silent) and remove their partial data.
+    """End the uploads of the ``saving`` images that showed no sign of
+    life for ``older_than`` seconds (their API process died, or the client
+    went silent) as their API ends a failed upload — a v1 upload's image
+    killed, a v2 upload's queued again (v2 spec §18) — and remove their
+    partial data.
 
-    :returns: a StaleUpload per stale image; ``outcome`` is ``killed``,
-        ``killed, data left in <schemes>`` (stores that cannot locate it),
-        ``alive`` (a heartbeat came in meanwhile) or ``stale`` (dry run).
+    :returns: a StaleUpload per stale image; ``outcome`` is ``killed`` or
+        ``queued`` (with ``, data left in <schemes>`` for stores that
+        cannot locate the data), ``alive`` (a heartbeat came in
+        meanwhile) or ``stale`` (dry run).
     """
     check_stale_threshold(older_than)
     before = timeutils.utcnow() - datetime.timedelta(seconds=older_than)
     results = []
     for image in db_api.image_list_stale_saving(before):
-        if dry_run:
-            outcome = 'stale'
-        elif not db_api.image_kill_if_unchanged(image['id'],
-                                                image['updated_at']):
-            outcome = 'alive'
-        else:
-            # Killed first, data second: an upload still streaming now
-            # fails its final saving -> active step and removes its data.
-            _removed, unsupported = store.remove_partial_data(image['id'])
-            outcome = 'killed'
-            if unsupported:
-                outcome += ', data left in %s' % ', '.join(unsupported)
-            LOG.info("Stale upload to image %s killed (last active %s)",
-                     image['id'], image['updated_at'])
+        outcome = 'stale' if dry_run else _end_stale_upload(image)
         results.append(StaleUpload(image['id'], image['updated_at'],
                                    outcome))
     return results
+
+
+def _end_stale_upload(image):
+    ended = db_api.image_end_stale_upload(image['id'], image['updated_at'])
+    if ended is None:
+        return 'alive'
+    # Ended first, data second: an upload still streaming now fails its
+    # final saving -> active step and removes its data.
+    _removed, unsupported = store.remove_partial_data(image['id'])
+    LOG.info("Stale upload to image %s %s (last active %s)", image['id'],
+             'killed' if ended == image_status.KILLED
+             else 'ended, the image queued again', image['updated_at'])
+    if unsupported:
+        return ended + DATA_LEFT % ', '.join(unsupported)
+    return ended
 
 
 def find_orphans():

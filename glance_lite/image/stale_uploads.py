@@ -5,12 +5,13 @@ An upload refreshes its image's ``updated_at`` while its data streams
 OOM, power loss) the image stays ``saving`` with partial data in the
 store; each API process therefore looks, every
 ``stale_upload_check_interval`` seconds, for ``saving`` images whose
-heartbeat stopped ``MISSED_HEARTBEATS`` intervals ago, and kills them and
-removes their data exactly as ``glance-lite-manage images clean-stale``
-does: through a conditional update on the ``updated_at`` it read, so a
-heartbeat landing in between wins and many nodes checking at once kill
-each image once. The waits are jittered so that the nodes of a cloud do
-not all query the catalogue at the same moment.
+heartbeat stopped ``MISSED_HEARTBEATS`` intervals ago, ends them (a v1
+upload's image killed, a v2 upload's queued again) and removes their data
+exactly as ``glance-lite-manage images clean-stale`` does: through a
+conditional update on the ``updated_at`` it read, so a heartbeat landing
+in between wins and many nodes checking at once end each upload once.
+The waits are jittered so that the nodes of a cloud do not all query the
+catalogue at the same moment.
 """
 
 import os
@@ -44,7 +45,7 @@ def threshold():
 
 
 def check_once():
-    """Kill the uploads whose heartbeat stopped and remove their partial
+    """End the uploads whose heartbeat stopped and remove their partial
     data; never raises (the database or a store may be away, the next
     check tries again).
 
@@ -57,8 +58,8 @@ def check_once():
                     type(e).__name__)
         return []
     for result in results:
-        if result.outcome.startswith('killed, data left'):
-            LOG.warning("Stale upload to image %s killed; its data could "
+        if maintenance.DATA_LEFT % '' in result.outcome:
+            LOG.warning("Stale upload to image %s ended; its data could "
                         "not be removed: %s", result.image_id,
                         result.outcome)
     return results

@@ -105,7 +105,10 @@ def upload(image, data, store_name=None, owner=None, on_failure=KILL):
     """
     image_id = image['id']
     try:
-        db_api.image_transition(image_id, image_status.SAVING)
+        # The failure status is recorded for the stale-upload cleaner: if
+        # this process dies, it ends the upload as this API would.
+        db_api.image_transition(image_id, image_status.SAVING, values={
+            'upload_failure_status': on_failure})
     except exception.InvalidTransition as e:
         if on_failure == REQUEUE:
             raise exception.Conflict(

@@ -1,11 +1,12 @@
 """The catalogue queries behind upload heartbeats, ``images clean-stale``
 and ``store check``, on SQLite, PostgreSQL and MySQL/MariaDB: the
-conditional kill compares timestamps for equality, which must hold to the
-microsecond on every engine."""
+conditional end of a stale upload compares timestamps for equality, which
+must hold to the microsecond on every engine."""
 
 import datetime
 import uuid
 
+import pytest
 import sqlalchemy as sa
 
 from glance_lite.common import status
@@ -23,10 +24,16 @@ def _set_updated_at(image_id, updated_at):
                            .values(updated_at=updated_at))
 
 
-def _saving(updated_at):
+def _saving(updated_at, failure_status=None):
+    """An image saving since ``updated_at``; ``failure_status``: what its
+    upload records as the end of a failure (None: an upload begun before
+    migration 0005 recorded it)."""
     image = db_api.image_create({'id': str(uuid.uuid4()),
                                  'status': status.QUEUED})
-    db_api.image_transition(image['id'], status.SAVING)
+    values = None
+    if failure_status is not None:
+        values = {'upload_failure_status': failure_status}
+    db_api.image_transition(image['id'], status.SAVING, values=values)
     _set_updated_at(image['id'], updated_at)
     return db_api.image_get(image['id'])
 
@@ -48,16 +55,23 @@ def test_stale_saving_images_are_those_not_refreshed_since(db):
     assert stale[0]['updated_at'] == old['updated_at']
 
 
-def test_conditional_kill_with_the_value_read_kills(db):
-    image = _saving(_now() - 2 * HOUR)
+@pytest.mark.parametrize('failure_status, ended', [
+    (None, status.KILLED), (status.KILLED, status.KILLED),
+    (status.QUEUED, status.QUEUED)], ids=['before-0005', 'v1', 'v2'])
+def test_conditional_end_with_the_value_read_ends_the_upload(
+        db, failure_status, ended):
+    """v2 spec §18: a stale v1 upload's image is killed, a v2 upload's
+    queued again."""
+    image = _saving(_now() - 2 * HOUR, failure_status)
     [seen] = db_api.image_list_stale_saving(_now() - HOUR)
 
-    assert db_api.image_kill_if_unchanged(image['id'], seen['updated_at'])
-    assert db_api.image_get(image['id'])['status'] == status.KILLED
-    # Killed once: a second cleanup finds nothing to do.
+    assert db_api.image_end_stale_upload(image['id'],
+                                         seen['updated_at']) == ended
+    assert db_api.image_get(image['id'])['status'] == ended
+    # Ended once: a second cleanup finds nothing to do.
     assert db_api.image_list_stale_saving(_now()) == []
-    assert not db_api.image_kill_if_unchanged(image['id'],
-                                              seen['updated_at'])
+    assert db_api.image_end_stale_upload(image['id'],
+                                         seen['updated_at']) is None
 
 
 def test_heartbeat_between_listing_and_kill_wins(db):
@@ -65,8 +79,8 @@ def test_heartbeat_between_listing_and_kill_wins(db):
     [seen] = db_api.image_list_stale_saving(_now() - HOUR)
 
     assert db_api.image_heartbeat(image['id'])
-    assert not db_api.image_kill_if_unchanged(image['id'],
-                                              seen['updated_at'])
+    assert db_api.image_end_stale_upload(image['id'],
+                                         seen['updated_at']) is None
 
     assert db_api.image_get(image['id'])['status'] == status.SAVING
     assert db_api.image_list_stale_saving(_now() - HOUR) == []

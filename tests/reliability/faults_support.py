@@ -84,14 +84,17 @@ class RawUpload:
     :param method: POST (creates ``image_id``) or PUT (to a queued image).
     :param length: the Content-Length to declare, or None for a chunked
         body.
+    :param path: another path to send to (a v2 upload's
+        ``/v2/images/<id>/file``).
     """
 
     def __init__(self, srv, image_id, method='POST', length=None,
-                 headers=None):
+                 headers=None, path=None):
         self.image_id = image_id
         self.chunked = length is None
-        path = ('/v1/images' if method == 'POST'
-                else '/v1/images/%s' % image_id)
+        if path is None:
+            path = ('/v1/images' if method == 'POST'
+                    else '/v1/images/%s' % image_id)
         netloc = urllib.parse.urlsplit(srv.url).netloc
         all_headers = dict(IMAGE_HEADERS, **(headers or {}))
         all_headers['Connection'] = 'close'

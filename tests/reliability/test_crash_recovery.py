@@ -44,9 +44,19 @@ def _clean_stale(srv, seconds):
     return result.stdout
 
 
-def _start_partial_upload(srv, length=None, sent=2 * fs.STORE_CHUNK):
-    """An upload with ``sent`` bytes streamed and in the store."""
-    partial = fs.RawUpload(srv, str(uuid.uuid4()), length=length)
+def _start_partial_upload(srv, length=None, sent=2 * fs.STORE_CHUNK,
+                          api='v1'):
+    """An upload with ``sent`` bytes streamed and in the store: a v1
+    create with data, or a v2 upload to an image created for it."""
+    if api == 'v1':
+        partial = fs.RawUpload(srv, str(uuid.uuid4()), length=length)
+    else:
+        created = requests.post(srv.url + '/v2/images', json={
+            'disk_format': 'raw', 'container_format': 'bare'}, timeout=30)
+        assert created.status_code == 201, created.text
+        image_id = created.json()['id']
+        partial = fs.RawUpload(srv, image_id, method='PUT', length=length,
+                               path='/v2/images/%s/file' % image_id)
     partial.send(os.urandom(sent))
     fs.wait_until(lambda: fs.stored_size(srv, partial.image_id) >= sent,
                   what='partial data in the store')
@@ -211,14 +221,17 @@ def test_delete_of_an_upload_cut_by_sigkill_removes_its_partial_data(
 
 def test_restarted_service_settles_cut_uploads_by_itself(servers):
     """kill -9 mid-upload, restart, run no command: within 30 s the cut
-    uploads are killed and their data gone (heartbeat every second, the
-    check at its default interval), while an upload streaming to the
+    uploads are ended and their data gone (heartbeat every second, the
+    check at its default interval) — v1 uploads' images killed, a v2
+    upload's queued again (v2 spec §18) — while an upload streaming to the
     restarted service meanwhile is left alone."""
     config = {'DEFAULT': {'upload_heartbeat_interval': 1}}
     first = test_server.Server(config).start()
     servers.append(first)
     cut = [_start_partial_upload(first, length=2 * fs.MB),
-           _start_partial_upload(first)]  # chunked
+           _start_partial_upload(first),  # chunked
+           _start_partial_upload(first, api='v2')]
+    ended = ['killed', 'killed', 'queued']
 
     first.process.kill()
     first.process.wait()
@@ -231,11 +244,11 @@ def test_restarted_service_settles_cut_uploads_by_itself(servers):
     stop = threading.Event()
     streamer = _streaming(live, stop)
     try:
-        for partial in cut:
+        for partial, status in zip(cut, ended):
             fs.wait_until(
-                lambda: fs.status_of(srv, partial.image_id) == 'killed',
+                lambda: fs.status_of(srv, partial.image_id) == status,
                 timeout=30 - (time.monotonic() - restarted),
-                what='the cut upload killed by the service itself')
+                what='the cut upload %s by the service itself' % status)
             assert partial.image_id not in srv.stored_files()
         assert fs.status_of(srv, live.image_id) == 'saving'
     finally:
@@ -247,5 +260,7 @@ def test_restarted_service_settles_cut_uploads_by_itself(servers):
     assert fs.download_md5(srv, live.image_id) == live.md5.hexdigest()
     assert sorted(srv.stored_files()) == [live.image_id]
     with open(srv.log_file) as log:
-        assert 'Stale upload to image %s killed' % cut[0].image_id in (
-            log.read())
+        logged = log.read()
+    assert 'Stale upload to image %s killed' % cut[0].image_id in logged
+    assert ('Stale upload to image %s ended, the image queued again'
+            % cut[2].image_id) in logged

@@ -3,6 +3,7 @@ process died (issue 13), against a real SQLite catalogue and file store.
 tests/reliability/test_crash_recovery.py kills a real server mid-upload."""
 
 import datetime
+import io
 import os
 import threading
 import time
@@ -14,10 +15,13 @@ from oslo_utils import timeutils
 import pytest
 import sqlalchemy
 
+from glance_lite.common import exception
 from glance_lite.common import status
 from glance_lite.db import api as db_api
+from glance_lite.image import data as image_data
 from glance_lite.image import maintenance
 from glance_lite.image import stale_uploads
+from glance_lite.image import upload
 
 CONF = cfg.CONF
 CUT = '0b5c7c1e-3f6a-4d8e-9a41-5b2f0c9d7e11'
@@ -133,3 +137,38 @@ def test_a_forked_child_of_a_checking_process_checks_too(catalogue):
     _, wait_status = os.waitpid(pid, 0)
 
     assert os.waitstatus_to_exitcode(wait_status) == 0
+
+
+@pytest.mark.parametrize('on_failure', [upload.KILL, upload.REQUEUE],
+                         ids=['v1', 'v2'])
+def test_check_ends_a_dead_upload_as_its_api_would(catalogue, on_failure):
+    """v2 spec §18: a v1 upload's image is killed, a v2 upload's queued
+    again, its partial data removed either way."""
+    image = db_api.image_create({'id': CUT, 'status': status.QUEUED,
+                                 'disk_format': 'raw',
+                                 'container_format': 'bare'})
+    seen = []
+
+    class DiesAfterOneRead(io.RawIOBase):
+        """The upload's process as the check sees it: silent after its
+        first bytes."""
+        def read(self, size=-1):
+            if not seen:
+                seen.append(b'first')
+                return b'p' * 1000
+            if len(seen) == 1:
+                _silent_for(catalogue, CUT, 11)
+                seen.append(stale_uploads.check_once())
+            time.sleep(0.1)
+            if len(seen) > 40:
+                raise AssertionError('the upload was not stopped')
+            seen.append(b'more')
+            return b'p' * 1000
+
+    with pytest.raises(exception.Conflict):
+        upload.upload(image, image_data.RequestBodyReader(
+            DiesAfterOneRead(), None, 2 ** 40), on_failure=on_failure)
+
+    assert [(r.image_id, r.outcome) for r in seen[1]] == [(CUT, on_failure)]
+    assert db_api.image_get(CUT)['status'] == on_failure
+    assert os.listdir(catalogue / 'images') == []

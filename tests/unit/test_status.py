@@ -99,7 +99,10 @@ def test_sources_of():
 
 # The moves only a named repair or undo makes, with the reason asked for.
 REPAIRS = [
+    # A dead upload ends as its API ends a failed one: v1 kills, v2
+    # queues again (v2 spec §18).
     ('saving', 'killed', status.REPAIR_STALE_UPLOAD),
+    ('saving', 'queued', status.REPAIR_STALE_UPLOAD),
     ('active', 'killed', status.REPAIR_MISSING_DATA),
     ('deactivated', 'killed', status.REPAIR_MISSING_DATA),
     # A delete whose data could not be removed is taken back.

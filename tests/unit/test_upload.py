@@ -395,8 +395,8 @@ def test_heartbeat_stops_an_upload_whose_image_was_killed(catalogue):
             self.reads += 1
             if self.reads == 2:
                 saving = db_api.image_get(image['id'])
-                assert db_api.image_kill_if_unchanged(
-                    image['id'], saving['updated_at'])
+                assert db_api.image_end_stale_upload(
+                    image['id'], saving['updated_at']) == status.KILLED
             if self.reads > 50:
                 raise AssertionError('the upload was not stopped')
             time.sleep(0.1)
@@ -419,7 +419,8 @@ def test_cleanup_kill_loses_to_a_heartbeat_in_between(catalogue):
     time.sleep(0.01)
 
     assert db_api.image_heartbeat(image['id'])
-    assert not db_api.image_kill_if_unchanged(image['id'], read_by_cleanup)
+    assert db_api.image_end_stale_upload(image['id'],
+                                         read_by_cleanup) is None
     assert db_api.image_get(image['id'])['status'] == status.SAVING
 
 
