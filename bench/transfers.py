@@ -12,13 +12,16 @@ use, see bench/glance/server.py)::
 For each size and run, in this order (A B A B: both servers within the
 same run, so a change in the machine's load hits both):
 
-* ceilings: ``md5sum`` of the file; a Python read -> md5 -> write loop
+* ceilings: ``md5sum`` and ``sha512sum`` of the file (every upload
+  computes both digests: the MD5 checksum and the default multihash); a
+  Python read -> md5 -> write loop
   (1 MiB blocks) to a file on the same disk; curl pushing the file through
   loopback into a sink that discards it (upload ceiling), and curl reading
   it from a loopback server that sends it with ``sendfile`` (download
   ceiling);
-* glance_lite (``POST /v1/images``, ``GET /v1/images/{id}``) and Glance
-  (``PUT /v2/images/{id}/file``, ``GET /v2/images/{id}/file``): an upload
+* glance_lite through v1 (``POST /v1/images``, ``GET /v1/images/{id}``),
+  the same glance_lite process through v2 and Glance (``POST /v2/images``
+  then ``PUT /v2/images/{id}/file``, ``GET /v2/images/{id}/file``): an upload
   with Content-Length, a chunked upload, a download timed with the bytes
   discarded by curl (no client hashing), then an untimed pass that checks
   the md5 of each stored image's bytes against the file's and the
@@ -243,27 +246,9 @@ class LiteServer:
         api('DELETE', self.data_url(image_id))
 
 
-class GlanceV2:
-    """Glance 33 under uWSGI (bench/glance/server.py), Image API v2."""
-
-    name = 'Glance 33'
-
-    def __init__(self, workdir, postgresql=None):
-        self.server = glance_server.GlanceServer(
-            GLANCE_PROCESSES, GLANCE_THREADS,
-            workdir=os.path.join(workdir, 'glance'), postgresql=postgresql)
-        os.makedirs(self.server.workdir)
-
-    def describe(self):
-        return self.server.describe()
-
-    def start(self):
-        self.server.start()
-        self.url, self.pid = self.server.url, self.server.pid
-        return self
-
-    def stop(self):
-        self.server.stop(remove=False)
+class V2Uploads:
+    """The Image API v2 byte path of a server: create, then ``PUT
+    /v2/images/{id}/file``; ``GET /v2/images/{id}/file``."""
 
     def upload(self, path, chunked):
         image = api('POST', self.url + '/v2/images',
@@ -286,6 +271,48 @@ class GlanceV2:
 
     def delete(self, image_id):
         api('DELETE', '%s/v2/images/%s' % (self.url, image_id))
+
+
+class LiteV2(V2Uploads):
+    """The glance_lite process of a LiteServer, through the Image API v2:
+    started and stopped with it."""
+
+    def __init__(self, lite):
+        self.lite = lite
+        self.name = lite.name + ' v2'
+
+    def describe(self):
+        return '%s: the same process, Image API v2' % self.name
+
+    def start(self):
+        self.url, self.pid = self.lite.url, self.lite.pid
+        return self
+
+    def stop(self):
+        pass
+
+
+class GlanceV2(V2Uploads):
+    """Glance 33 under uWSGI (bench/glance/server.py), Image API v2."""
+
+    name = 'Glance 33'
+
+    def __init__(self, workdir, postgresql=None):
+        self.server = glance_server.GlanceServer(
+            GLANCE_PROCESSES, GLANCE_THREADS,
+            workdir=os.path.join(workdir, 'glance'), postgresql=postgresql)
+        os.makedirs(self.server.workdir)
+
+    def describe(self):
+        return self.server.describe()
+
+    def start(self):
+        self.server.start()
+        self.url, self.pid = self.server.url, self.server.pid
+        return self
+
+    def stop(self):
+        self.server.stop(remove=False)
 
 
 # --- the ceilings ----------------------------------------------------------
@@ -339,8 +366,8 @@ def timed(func, *args):
     return result, time.perf_counter() - start
 
 
-def md5sum(path):
-    return subprocess.run(['md5sum', path], check=True, capture_output=True,
+def md5sum(path, command='md5sum'):
+    return subprocess.run([command, path], check=True, capture_output=True,
                           text=True).stdout.split()[0]
 
 
@@ -359,10 +386,14 @@ def python_copy(src, dst):
 
 
 def ceilings(path, size, sink_url, expected, record):
+    """``expected``: the file's (md5, sha512) hex digests."""
     digest, seconds = timed(md5sum, path)
-    record('md5sum', size / MIB / seconds, digest == expected)
+    record('md5sum', size / MIB / seconds, digest == expected[0])
+    digest, seconds = timed(md5sum, path, 'sha512sum')
+    record('sha512sum', size / MIB / seconds, digest == expected[1])
     digest, seconds = timed(python_copy, path, path + '.copy')
-    record('Python read-md5-write', size / MIB / seconds, digest == expected)
+    record('Python read-md5-write', size / MIB / seconds,
+           digest == expected[0])
     status, seconds, _ = curl(['-X', 'PUT', '-o', '/dev/null', '-T', path,
                                sink_url])
     record('loopback upload (curl -> sink)', size / MIB / seconds,
@@ -467,13 +498,15 @@ def parallel_uploads(server, sampler, path, count, size, results):
 
 
 def make_file(path, size):
-    md5 = hashlib.md5()
+    """Write ``size`` random bytes; their (md5, sha512) hex digests."""
+    md5, sha512 = hashlib.md5(), hashlib.sha512()
     with open(path, 'wb') as f:
         for _ in range(size // BLOCK):
             block = os.urandom(BLOCK)
             md5.update(block)
+            sha512.update(block)
             f.write(block)
-    return md5.hexdigest()
+    return md5.hexdigest(), sha512.hexdigest()
 
 
 # --- the report ------------------------------------------------------------
@@ -519,7 +552,10 @@ def render(args, servers, results, load):
                             (peak - results.idle[server]) / MIB))
         lines.append('')
     lines += ['Upload percentages are of the md5sum ceiling, download '
-              'percentages of the loopback download ceiling.']
+              'percentages of the loopback download ceiling. Every '
+              'glance_lite upload, v1 and v2, also computes the sha512 '
+              'multihash (Glance 33 too): the sha512sum ceiling bounds it '
+              'as well.']
     lines += ['PROBLEM: %s' % p for p in results.problems]
     parallel = [lines[0], '',
                 '%d concurrent uploads (Content-Length) of %s, %d runs, on '
@@ -581,6 +617,7 @@ def main(argv=None):
     load = [os.getloadavg()[0]]
     try:
         servers = [LiteServer(workdir)]
+        servers.append(LiteV2(servers[0]))
         if args.rbd:
             cluster = ceph_cluster.CephCluster().start(
                 os.path.join(workdir, 'ceph'))
@@ -598,13 +635,14 @@ def main(argv=None):
         for size in args.sizes:
             path = os.path.join(workdir, 'image-%d' % size)
             print('writing %s test file' % label(size), flush=True)
-            expected = make_file(path, size)
+            digests = make_file(path, size)
+            expected = digests[0]
             sink, sink_url = start_sink(path)
             try:
                 for run in range(1, args.runs + 1):
                     print('%s run %d/%d' % (label(size), run, args.runs),
                           flush=True)
-                    ceilings(path, size, sink_url, expected,
+                    ceilings(path, size, sink_url, digests,
                              lambda row, rate, ok: (
                                  results.add(size, row, rate),
                                  ok or results.problems.append(
