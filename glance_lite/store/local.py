@@ -34,8 +34,8 @@ CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 # Bytes per read from the request and per write to the file. With at most
-# HASH_QUEUE_DEPTH blocks waiting for the hasher, an upload holds about
-# (2 + HASH_QUEUE_DEPTH) blocks: 2.5 MiB.
+# HASH_QUEUE_DEPTH blocks waiting for the hashers (their queues share the
+# blocks), an upload holds about (2 + HASH_QUEUE_DEPTH) blocks: 2.5 MiB.
 WRITE_BLOCK = 256 * 1024
 HASH_QUEUE_DEPTH = 8
 # Blocks handed to the server for downloads that cannot use sendfile.
@@ -43,11 +43,17 @@ READ_BLOCK = 1024 * 1024
 
 
 class BackgroundHashes:
-    """The md5 checksum and the multihash of a stream of blocks, computed
-    on their own thread.
+    """The md5 checksum and the multihash of a stream of blocks, each
+    computed on a thread of its own.
 
-    ``update`` queues a block (waiting while HASH_QUEUE_DEPTH are already
-    queued, so memory stays bounded); ``hexdigests`` waits for the last one.
+    hashlib releases the GIL while it hashes a block, so the two digests
+    (md5 and sha512 by default) and the request thread's reading and
+    writing run on different cores; one thread hashing both would make
+    every upload wait for the sum of the two.
+
+    ``update`` queues a block for each digest (waiting while
+    HASH_QUEUE_DEPTH are already queued for one, so memory stays bounded:
+    the queues share the blocks); ``hexdigests`` waits for the last one.
     Blocks must not change once queued (bytes do not).
 
     :param hashing_algo: the multihash's hashlib name; ``md5`` hashes once.
@@ -59,22 +65,27 @@ class BackgroundHashes:
         self._md5 = hashlib.md5(usedforsecurity=False)
         self._multihash = (self._md5 if hashing_algo == 'md5' else
                            hashlib.new(hashing_algo))
-        self._blocks = queue.Queue(maxsize=HASH_QUEUE_DEPTH)
-        self._thread = threading.Thread(target=self._run, name='hashes',
-                                        daemon=True)
-        self._thread.start()
+        digests = [self._md5]
+        if self._multihash is not self._md5:
+            digests.append(self._multihash)
+        self._hashers = []
+        for digest in digests:
+            blocks = queue.Queue(maxsize=HASH_QUEUE_DEPTH)
+            thread = threading.Thread(target=self._run, args=(digest, blocks),
+                                      name='hashes', daemon=True)
+            thread.start()
+            self._hashers.append((thread, blocks))
 
-    def _run(self):
+    def _run(self, digest, blocks):
         while True:
-            block = self._blocks.get()
+            block = blocks.get()
             if block is self._END:
                 return
-            self._md5.update(block)
-            if self._multihash is not self._md5:
-                self._multihash.update(block)
+            digest.update(block)
 
     def update(self, block):
-        self._blocks.put(block)
+        for _thread, blocks in self._hashers:
+            blocks.put(block)
 
     def hexdigests(self):
         """(md5 hex, multihash hex) of every block queued."""
@@ -82,10 +93,11 @@ class BackgroundHashes:
         return self._md5.hexdigest(), self._multihash.hexdigest()
 
     def close(self):
-        """Stop the thread (idempotent); what was queued is hashed."""
-        if self._thread.is_alive():
-            self._blocks.put(self._END)
-            self._thread.join()
+        """Stop the threads (idempotent); what was queued is hashed."""
+        for thread, blocks in self._hashers:
+            if thread.is_alive():
+                blocks.put(self._END)
+                thread.join()
 
 
 def _conf():
